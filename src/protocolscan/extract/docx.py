@@ -55,8 +55,8 @@ _TOC_NAME = re.compile(r"^(?:toc|inhopg|inhoudsopgave)\s*\d*$|^toc heading$|^kop
 class _Para:
     """A paragraph before heading-by-formatting is decided."""
 
-    text: str
-    kind: str
+    text: str  # the text as a heading would have it (a typed section number kept)
+    fallback: list[Block]  # what the paragraph is when it is not a heading
     candidate: bool = False  # short, all bold or larger: maybe a heading
     size: float = 0.0  # largest font size in half points
 
@@ -86,6 +86,10 @@ def check_zip_safety(path: Path, max_uncompressed: int, label: str = "DOCX") -> 
     most (it stops at the declared size), so checking them is enough.
     """
     if not zipfile.is_zipfile(path):
+        with path.open("rb") as fh:
+            if fh.read(4) == b"PK\x03\x04":
+                raise ExtractionError(path, f"het {label}-bestand is beschadigd of onvolledig",
+                                      "open het in Word of LibreOffice en sla het opnieuw op")
         raise ExtractionError(path, f"het bestand is geen geldig {label}-bestand (geen zip-archief)",
                               "sla het document opnieuw op vanuit Word of LibreOffice")
     try:
@@ -109,12 +113,21 @@ def _open_docx(path: Path):
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    with zipfile.ZipFile(path) as archive:
+        if "[Content_Types].xml" not in archive.namelist():
+            raise ExtractionError(path, "het zip-bestand is geen Word-document (DOCX)")
     try:
         return docx.Document(str(path))
     except PackageNotFoundError as exc:
         raise ExtractionError(path, "het bestand is geen Word-document (DOCX)") from exc
-    except (KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
-        # KeyError: a part named in the package is missing; ValueError: wrong content type
+    except ValueError as exc:
+        if "content type" in str(exc):  # .docm, .dotx and friends: python-docx refuses them
+            raise ExtractionError(path, "dit is een Word-sjabloon of een document met macro's, geen gewoon DOCX",
+                                  "sla het in Word op als 'Word-document (*.docx)'") from exc
+        raise ExtractionError(path, "het DOCX-bestand is beschadigd of onvolledig",
+                              "open het in Word of LibreOffice en sla het opnieuw op") from exc
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
+        # KeyError: a part named in the package is missing
         raise ExtractionError(path, "het DOCX-bestand is beschadigd of onvolledig",
                               "open het in Word of LibreOffice en sla het opnieuw op") from exc
 
@@ -175,9 +188,11 @@ class _DocxReader:
             stripped = strip_list_marker(text.strip()).strip()
             return [Block(text=stripped, kind=kind)] if stripped else []
         blocks = paragraph_blocks(text)
-        if len(blocks) == 1 and blocks[0].kind == "p":
+        # "3. Verlof" in bold is a numbered section title more often than a list item
+        numbered = len(blocks) == 1 and blocks[0].kind == "ol" and text.strip()[:1].isdigit()
+        if len(blocks) == 1 and (blocks[0].kind == "p" or numbered):
             candidate, size = self._heading_format(p, style_id, text)
-            return [_Para(text=blocks[0].text, kind="p", candidate=candidate, size=size)]
+            return [_Para(text=text.strip(), fallback=blocks, candidate=candidate, size=size)]
         return blocks
 
     def _list_kind(self, p, style_id: str | None) -> str | None:
@@ -255,7 +270,7 @@ class _DocxReader:
             elif index in confirmed:
                 blocks.append(Block(text=item.text, kind=levels[confirmed[index]]))
             else:
-                blocks.append(Block(text=item.text, kind=item.kind))
+                blocks.extend(item.fallback)
         return blocks
 
     @staticmethod

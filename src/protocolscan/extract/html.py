@@ -95,7 +95,9 @@ def parse_html(data: bytes, path: Path):
 
 
 def _page_title(root) -> str:
-    node = root.find(".//title")
+    node = root.find("head/title")
+    if node is None:
+        node = root.find(".//title")
     if node is not None:
         return _SPACES.sub(" ", node.text_content()).strip()
     return ""

@@ -44,6 +44,7 @@ class Line:
     size: float
     bold: bool = False
     ocr: bool = False
+    para: tuple | None = None  # OCR engine's own paragraph id, when it has one
 
 
 @dataclass
@@ -104,22 +105,21 @@ def body_size(pages: list[PageContent]) -> float:
 
 def typical_leading(pages: list[PageContent]) -> dict[float, float]:
     """Baseline-to-baseline distance within paragraphs, per font size."""
-    gaps: dict[float, Counter[float]] = {}
+    gaps: dict[float, list[float]] = {}
     for page in pages:
         for a, b in zip(page.lines, page.lines[1:]):
-            if abs(a.size - b.size) > 0.3:
+            if abs(a.size - b.size) > (max(1.2, 0.18 * a.size) if a.ocr else 0.3):
                 continue
             d = b.bottom - a.bottom
             if 0 < d < 3 * a.size:
-                gaps.setdefault(round(a.size * 2) / 2, Counter())[round(d * 2) / 2] += 1
-    return {size: min(c.most_common(2))[0] if len(c) > 1 and _close(c) else c.most_common(1)[0][0]
-            for size, c in gaps.items()}
+                gaps.setdefault(_size_key(a), []).append(d)
+    # Most line pairs lie inside paragraphs, so the lower quartile of the gaps is
+    # the in-paragraph leading even when paragraph spacing is frequent.
+    return {size: sorted(ds)[len(ds) // 4] for size, ds in gaps.items()}
 
 
-def _close(counter: Counter[float]) -> bool:
-    # Two leading values of similar frequency: the smaller one is the in-paragraph one.
-    (a, na), (b, nb) = counter.most_common(2)
-    return nb >= 0.5 * na
+def _size_key(line: Line) -> float:
+    return round(line.size) if line.ocr else round(line.size * 2) / 2
 
 
 # ---------------------------------------------------------------- grouping
@@ -145,7 +145,9 @@ def _starts_item(text: str) -> str | None:
 
 
 def _style_changes(a: Line, b: Line, body: float) -> bool:
-    if abs(a.size - b.size) > 0.6:
+    # OCR sizes come from word boxes and wobble from line to line.
+    tolerance = max(1.2, 0.18 * a.size) if a.ocr else 0.6
+    if abs(a.size - b.size) > tolerance:
         return True
     emphasised = a.size > body * 1.1 or b.size > body * 1.1
     return a.bold != b.bold and (emphasised or len(a.text) < 90 or len(b.text) < 90)
@@ -156,14 +158,16 @@ def _breaks_paragraph(group: _Group, line: Line, page_no: int, leading: dict[flo
     prev = group.last
     if _starts_item(line.text) and not _wrapped_separator(group, prev, line, right_edge):
         return True
+    if prev.para is not None and line.para is not None and page_no == group.page and prev.para != line.para:
+        return True  # the OCR engine's own paragraph split; it misses some, so go on checking
     if _style_changes(prev, line, body):
         return True
     if page_no != group.page:
         # Across a page break a paragraph goes on only mid-sentence.
         return prev.text.rstrip()[-1:] in SENTENCE_END or not (line.text[:1].islower() or prev.text.endswith("-"))
-    expected = leading.get(round(prev.size * 2) / 2, prev.size * 1.2)
+    expected = leading.get(_size_key(prev), prev.size * 1.2)
     gap = line.bottom - prev.bottom
-    if gap > expected * 1.3 or gap < -1:
+    if gap > expected * (1.4 if prev.ocr else 1.3) or gap < -1:
         return True
     if group.kind in ("li", "ol") and line.x0 < group.text_x0 - 4:
         return True
@@ -279,9 +283,56 @@ def _is_heading(group: _Group, body: float) -> bool:
     bold = all(ln.bold for ln in group.lines)
     if not (larger or bold):
         return False
-    if bold and not larger and (text.endswith((".", ",", ";")) or len(text) > 100):
+    if text.endswith((".", ",", ";")) or (bold and not larger and len(text) > 100):
         return False
     return True
+
+
+# ---------------------------------------------------------------- ruled tables
+
+def cluster_tables(horizontal, vertical) -> list[dict]:
+    """Group rulings into tables (y downwards; horizontal as (x0, x1, y), vertical
+    as (x, y0, y1)). Returns dicts with ``rows`` [(top, bottom, xs)] and the box.
+
+    Two horizontal rulings of the same width belong to
+    one table when vertical rulings join them; each row keeps its own column
+    positions (merged cells, or two stacked tables with other columns)."""
+    horizontal.sort(key=lambda h: h[2])
+    tables: list[dict] = []
+    for x0, x1, y in horizontal:
+        for table in tables:
+            if abs(table["x0"] - x0) < 3 and abs(table["x1"] - x1) < 3 and \
+                    _joined(vertical, table, table["ys"][-1], y):
+                if y - table["ys"][-1] > 0.5:
+                    table["ys"].append(y)
+                break
+        else:
+            tables.append({"x0": x0, "x1": x1, "ys": [y]})
+    found = []
+    for table in tables:
+        rows = []
+        for top, bottom in zip(table["ys"], table["ys"][1:]):
+            xs = _dedupe(sorted(x for x, y0, y1 in vertical
+                                if table["x0"] - 3 <= x <= table["x1"] + 3 and y0 <= top + 2 and y1 >= bottom - 2))
+            if len(xs) >= 2:
+                rows.append((top, bottom, xs))
+        if rows:
+            found.append({"rows": rows, "top": rows[0][0], "bottom": rows[-1][1],
+                          "x0": table["x0"], "x1": table["x1"]})
+    return found
+
+
+def _joined(vertical, table: dict, top: float, bottom: float) -> bool:
+    return any(table["x0"] - 3 <= x <= table["x1"] + 3 and y0 <= top + 2 and y1 >= bottom - 2
+               for x, y0, y1 in vertical)
+
+
+def _dedupe(values: list[float], tolerance: float = 2.0) -> list[float]:
+    out: list[float] = []
+    for v in values:
+        if not out or v - out[-1] > tolerance:
+            out.append(v)
+    return out
 
 
 # ---------------------------------------------------------------- main entry

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..model import Document, ExtractionError, NeedsOCRError
 from . import ocr as ocr_mod
-from .layout import Line, PageContent, Row, join_hyphenated, pages_to_blocks
+from .layout import Line, PageContent, Row, cluster_tables, join_hyphenated, pages_to_blocks
 
 #: A page whose text layer has fewer letters than this is treated as image-only.
 MIN_TEXT_CHARS = 20
@@ -137,8 +137,8 @@ def _ocr_or_skip(path: Path, page, number: int, options) -> PageContent:
         content.skipped = True  # type: ignore[attr-defined]
         return content
     image = page.render(scale=options.ocr_dpi / 72).to_pil()
-    lines = ocr_mod.ocr_image(image, options.ocr_dpi, options.ocr_language, path, number)
-    return PageContent(number=number, width=width, height=height, lines=lines, ocr=True)
+    lines, rows = ocr_mod.ocr_image(image, options.ocr_dpi, options.ocr_language, path, number)
+    return PageContent(number=number, width=width, height=height, lines=lines, rows=rows, ocr=True)
 
 
 def _read_page_pdfium(page, number: int) -> PageContent:
@@ -222,49 +222,7 @@ def _ruled_tables(page, height: float) -> list[dict]:
             vertical += [(left, height - top, height - bottom), (right, height - top, height - bottom)]
     if len(horizontal) < 2 or len(vertical) < 2:
         return []
-    return _cluster_tables(horizontal, vertical)
-
-
-def _cluster_tables(horizontal, vertical) -> list[dict]:
-    """Group rulings into tables. Two horizontal rulings of the same width belong to
-    one table when vertical rulings join them; each row keeps its own column
-    positions (merged cells, or two stacked tables with other columns)."""
-    horizontal.sort(key=lambda h: h[2])
-    tables: list[dict] = []
-    for x0, x1, y in horizontal:
-        for table in tables:
-            if abs(table["x0"] - x0) < 3 and abs(table["x1"] - x1) < 3 and \
-                    _joined(vertical, table, table["ys"][-1], y):
-                if y - table["ys"][-1] > 0.5:
-                    table["ys"].append(y)
-                break
-        else:
-            tables.append({"x0": x0, "x1": x1, "ys": [y]})
-    found = []
-    for table in tables:
-        rows = []
-        for top, bottom in zip(table["ys"], table["ys"][1:]):
-            xs = _dedupe(sorted(x for x, y0, y1 in vertical
-                                if table["x0"] - 3 <= x <= table["x1"] + 3 and y0 <= top + 2 and y1 >= bottom - 2))
-            if len(xs) >= 2:
-                rows.append((top, bottom, xs))
-        if rows:
-            found.append({"rows": rows, "top": rows[0][0], "bottom": rows[-1][1],
-                          "x0": table["x0"], "x1": table["x1"]})
-    return found
-
-
-def _joined(vertical, table: dict, top: float, bottom: float) -> bool:
-    return any(table["x0"] - 3 <= x <= table["x1"] + 3 and y0 <= top + 2 and y1 >= bottom - 2
-               for x, y0, y1 in vertical)
-
-
-def _dedupe(values: list[float], tolerance: float = 2.0) -> list[float]:
-    out: list[float] = []
-    for v in values:
-        if not out or v - out[-1] > tolerance:
-            out.append(v)
-    return out
+    return cluster_tables(horizontal, vertical)
 
 
 def _table_rows(textpage, table: dict, height: float):

@@ -22,7 +22,8 @@ _GLYPH_BULLET = r"[•·▪■□◦●○‣⁃∙➢➤►▸✓✔→\uf000-\
 # Characters that only count as a bullet when followed by whitespace.
 _SPACED_BULLET = r"(?:[-–—*+]|o(?=\s))"
 _BULLET_RE = re.compile(rf"^\s*(?:{_GLYPH_BULLET}\s*|{_SPACED_BULLET}\s+)(?=\S)")
-_NUMBER_RE = re.compile(r"^\s*(?:\d{1,2}|[a-zA-Z])[.)]\s+(?=\S)")
+# "1.", "12)", "a.", "b)", "B)"; not "A. Verbeek", which is an initial.
+_NUMBER_RE = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-z][.)]|[A-Z]\))\s+(?=\S)")
 
 
 def typed_list_kind(text: str) -> str | None:
@@ -97,7 +98,8 @@ def extract_text(path: Path, fmt: str, options=None) -> Document:
         text = read_text_file(path)
     except OSError as exc:
         raise ExtractionError(path, f"kon het bestand niet openen ({exc.strerror or exc})") from exc
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # a form feed is the page break of text exported from PDF or a printer
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     blocks = markdown_blocks(text) if fmt == "md" else plain_text_blocks(text)
     title = next((b.text for b in blocks if b.kind == "h1"), "") or next(
         (b.text for b in blocks if b.kind in ("h2", "h3")), "")
@@ -106,12 +108,15 @@ def extract_text(path: Path, fmt: str, options=None) -> Document:
 
 # --------------------------------------------------------------------------- Markdown
 
+# YAML front matter of static-site pages ("---\ntitle: ...\n---"): metadata, not text.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?:[A-Za-z_][\w-]*:.*\n|[ \t-].*\n|\s*\n)*?---[ \t]*\n")
+
 def markdown_blocks(text: str) -> list[Block]:
     """Blocks of a Markdown text, in reading order."""
     from markdown_it import MarkdownIt
 
     parser = MarkdownIt("commonmark").enable("table")
-    tokens = parser.parse(text)
+    tokens = parser.parse(_FRONT_MATTER.sub("", text, count=1))
     blocks: list[Block] = []
     containers: list[str] = []  # open block tokens: bullet_list, ordered_list, list_item, ...
     item_has_text: list[bool] = []  # per open list item: was its first paragraph emitted?
@@ -261,19 +266,35 @@ def _group_blocks(lines: list[str], previous: list[str] | None, following: list[
         return [Block(text=lines[0].strip(), kind=kind)]
     if not lines:
         return blocks
+    rows = [[cell.strip() for cell in line.split("\t") if cell.strip()] for line in lines]
+    if all(len(cells) >= 2 for cells in rows):
+        # tab-separated columns: a table pasted as text
+        blocks.extend(Block(text=" | ".join(cells), kind="tr", cells=cells) for cells in rows)
+        return blocks
     if max(len(line) for line in lines) > _UNWRAPPED_LINE:
-        # one paragraph per line (text saved from a word processor)
-        for line in lines:
-            blocks.extend(paragraph_blocks(line))
+        # one paragraph per line (text saved from a word processor): a short title-like
+        # line directly above a long one is that paragraph's heading
+        for index, line in enumerate(lines):
+            following_line = lines[index + 1:index + 2]
+            if _is_heading_line(line) and following_line and len(following_line[0]) > _UNWRAPPED_LINE / 2:
+                blocks.append(_section_heading([line], None, [following_line[0]]) or Block(text=line.strip(), kind="h2"))
+            else:
+                blocks.extend(paragraph_blocks(line))
     else:
         blocks.extend(paragraph_blocks("\n".join(lines)))
     return blocks
+
+
+# Breadcrumbs and page banners ("Home › Ouders › Verlof", "Schoolgids | De Linde").
+_TRAIL_SEPARATORS = re.compile(r"\s[›»>|·/]\s")
 
 
 def _is_heading_line(line: str) -> bool:
     line = line.strip()
     return (
         bool(line)
+        and "\t" not in line  # tab-separated columns are a table row
+        and len(_TRAIL_SEPARATORS.findall(line)) < 2
         and len(line) <= _MAX_HEADING_CHARS
         and len(line.split()) <= _MAX_HEADING_WORDS
         and not line.endswith(_FINAL_PUNCTUATION)
@@ -295,14 +316,20 @@ def _section_heading(lines: list[str], previous: list[str] | None,
         return None
     depth = len(match.group(1).split("."))
     if depth == 1:
+        number = int(match.group(1))
         standalone = len(lines) == 1 and _is_followed_by_text(line, following)
-        in_list = (previous and typed_list_kind(previous[-1]) == "ol") or (
-            following and typed_list_kind(following[0]) == "ol")
+        in_list = (previous and _list_number(previous[-1]) == number - 1) or (
+            following and _list_number(following[0]) == number + 1)
         if not standalone or in_list:
             return None
     elif len(lines) == 1 and not _is_followed_by_text(line, following):
         return None
     return Block(text=line, kind="h2" if depth == 1 else "h3")
+
+
+def _list_number(line: str) -> int | None:
+    match = re.match(r"^\s*(\d{1,2})[.)]\s", line)
+    return int(match.group(1)) if match else None
 
 
 def _is_followed_by_text(line: str, following: list[str] | None) -> bool:
