@@ -16,7 +16,8 @@ import pypdfium2 as pdfium
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
+if str(REPO / "tools") not in sys.path:
+    sys.path.insert(0, str(REPO / "tools"))
 
 import bad_inputs  # noqa: E402
 import render_corpus  # noqa: E402

@@ -358,6 +358,7 @@ def pages_to_blocks(pages: list[PageContent]) -> list[Block]:
                 continue
             group = _new_group(line, page.number)
             items.append(("group", page.number, group))
+    ocr_pages = {page.number for page in pages if page.ocr}
     groups = [obj for kind, _, obj in items if kind == "group"]
     styles = [(round(g.lines[0].size * 2) / 2, all(ln.bold for ln in g.lines))
               for g in groups if _is_heading(g, body)]
@@ -368,7 +369,7 @@ def pages_to_blocks(pages: list[PageContent]) -> list[Block]:
             cells = [" ".join(c.split()) for c in obj.cells]
             if any(cells):
                 blocks.append(Block(text=" | ".join(cells), kind="tr", page=page_no, cells=cells,
-                                    ocr=False))
+                                    ocr=page_no in ocr_pages))
             continue
         g = obj
         heading = _is_heading(g, body)

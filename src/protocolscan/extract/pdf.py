@@ -237,7 +237,9 @@ def _table_rows(textpage, table: dict, height: float):
 
 def _join_cell_lines(raw_text: str) -> str:
     text = ""
-    for part in re.split(r"\r\n|\n|\r|(?<=\ufffe)", raw_text):
+    # pdfium marks a line-end hyphen as U+FFFE in page text and as U+0002 in
+    # bounded text; either ends a line.
+    for part in re.split(r"\r\n|\n|\r|(?<=\ufffe)", raw_text.replace("\x02", "\ufffe")):
         part = part.replace("\ufffe", "-").strip()
         if part:
             text = join_hyphenated(text, part) if text else part

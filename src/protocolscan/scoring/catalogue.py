@@ -45,8 +45,10 @@ class Element:
     label_nl: str
     any: list[str] = field(default_factory=list)
     all: list[str] = field(default_factory=list)
-    codes: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # AND: the passage needs one of these
+    codes_or: list[str] = field(default_factory=list)  # OR: one of these codes suffices
     where: str = "scope"  # scope | document
+    sufficient: bool = False  # found -> voldaan on its own (e.g. a named separate protocol)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class WrongRule:
     id: str
     note_nl: str
     sentence: list[str] = field(default_factory=list)  # all must match the sentence
+    context: list[str] = field(default_factory=list)  # all must match the passage
     unless: list[str] = field(default_factory=list)  # none may match the sentence
     unit: str | None = None
     allowed: list[float] = field(default_factory=list)
@@ -68,6 +71,7 @@ class Check:
     scope_codes: list[str] = field(default_factory=list)
     scope_patterns: list[str] = field(default_factory=list)
     scope_require: list[str] = field(default_factory=list)
+    scope_also: list[str] = field(default_factory=list)
     scope_exclude: list[str] = field(default_factory=list)
     elements: list[Element] = field(default_factory=list)
     voldaan: int | None = None  # elements needed for voldaan; None = all
@@ -174,6 +178,7 @@ def _parse_check(where: str, raw: Any) -> Check:
         scope_patterns=_check_regexes(f"{where} scope.patterns", scope.get("patterns", [])),
         scope_require=_check_regexes(f"{where} scope.require", scope.get("require", [])),
         scope_exclude=_check_regexes(f"{where} scope.exclude", scope.get("exclude", [])),
+        scope_also=_check_regexes(f"{where} scope.also", scope.get("also", [])),
         voldaan=raw.get("voldaan"),
         deels=int(raw.get("deels", 0)),
     )
@@ -185,12 +190,16 @@ def _parse_check(where: str, raw: Any) -> Check:
             _fail(ew, "een element heeft 'id' en 'label_nl' nodig")
         if el.get("where", "scope") not in ("scope", "document"):
             _fail(ew, "'where' is 'scope' of 'document'")
-        if not (el.get("any") or el.get("all") or el.get("codes")):
-            _fail(ew, "een element heeft 'any', 'all' of 'codes' nodig")
+        if not (el.get("any") or el.get("all") or el.get("codes") or el.get("codes_or")):
+            _fail(ew, "een element heeft 'any', 'all', 'codes' of 'codes_or' nodig")
+        unknown_el = set(el) - {"id", "label_nl", "any", "all", "codes", "codes_or", "where", "sufficient"}
+        if unknown_el:
+            _fail(ew, f"onbekende velden: {', '.join(sorted(unknown_el))}")
         check.elements.append(Element(
             id=str(el["id"]), label_nl=str(el["label_nl"]),
             any=_check_regexes(ew, el.get("any", [])), all=_check_regexes(ew, el.get("all", [])),
-            codes=list(el.get("codes", [])), where=el.get("where", "scope")))
+            codes=list(el.get("codes", [])), codes_or=list(el.get("codes_or", [])),
+            where=el.get("where", "scope"), sufficient=bool(el.get("sufficient", False))))
     n = len(check.elements)
     if check.voldaan is not None and not 0 <= int(check.voldaan) <= n:
         _fail(where, f"'voldaan' moet tussen 0 en {n} liggen")
@@ -207,6 +216,7 @@ def _parse_check(where: str, raw: Any) -> Check:
         check.wrong.append(WrongRule(
             id=str(rule.get("id", f"wrong{i + 1}")), note_nl=str(rule["note_nl"]),
             sentence=_check_regexes(rw, rule.get("sentence", [])),
+            context=_check_regexes(rw, rule.get("context", [])),
             unless=_check_regexes(rw, rule.get("unless", [])),
             unit=rule.get("unit"), allowed=[float(v) for v in rule.get("allowed", [])],
             pattern=rule.get("pattern")))

@@ -39,6 +39,7 @@ class PassageView:
     passage: Passage
     text: str
     codes: frozenset[str]
+    heading: str = ""  # the nearest heading above the passage, normalised
 
     @property
     def n(self) -> int:
@@ -62,7 +63,9 @@ def passage_text(p: Passage) -> str:
 
 
 def view_document(doc: Document) -> list[PassageView]:
-    return [PassageView(p, normalize(passage_text(p)), frozenset(p.codes)) for p in doc.passages]
+    return [PassageView(p, normalize(passage_text(p)), frozenset(p.codes),
+                        normalize(p.heading_path[-1]) if p.heading_path else "")
+            for p in doc.passages]
 
 
 @lru_cache(maxsize=4096)
@@ -98,17 +101,48 @@ class Matcher:
         return all(self.search(p, text) for p in patterns)
 
 
-def in_scope(req: Requirement, pv: PassageView, m: Matcher) -> bool:
+LIST_KINDS = ("li", "ol", "tr")
+
+
+def in_scope(req: Requirement, pv: PassageView, m: Matcher, previous_in_scope: bool = False,
+             previous: PassageView | None = None) -> bool:
+    """Whether a passage is about the requirement.
+
+    ``require`` may be met by the passage, by its heading ("Vakantieverlof" above a
+    list of conditions) or by the lead-in it continues: a list item right after an
+    in-scope passage that ends with a colon or is itself a list item.
+    """
     check = req.check
     hit = bool(pv.codes & set(check.scope_codes)) or m.any(check.scope_patterns, pv.text)
-    if not hit:
+    if not hit or m.any(check.scope_exclude, pv.text):
         return False
-    if check.scope_require and not m.any(check.scope_require, pv.text):
+    if check.scope_also and not m.any(check.scope_also, pv.text):
         return False
-    return not m.any(check.scope_exclude, pv.text)
+    if not check.scope_require or m.any(check.scope_require, pv.text):
+        return True
+    if pv.heading and m.any(check.scope_require, pv.heading):
+        return True
+    return bool(previous_in_scope and previous is not None and pv.passage.kind in LIST_KINDS
+                and (previous.passage.kind in LIST_KINDS or previous.text.rstrip().endswith(":")))
+
+
+def scope_of(req: Requirement, views: list[PassageView], m: Matcher) -> list[PassageView]:
+    scope: list[PassageView] = []
+    previous: PassageView | None = None
+    previous_in = False
+    for pv in views:
+        previous_in = in_scope(req, pv, m, previous_in, previous)
+        if previous_in:
+            scope.append(pv)
+        previous = pv
+    return scope
 
 
 def element_matches(el: Element, pv: PassageView, m: Matcher) -> bool:
+    if el.codes_or and pv.codes & set(el.codes_or):
+        return True
+    if el.codes_or and not (el.any or el.all):
+        return False
     if el.codes and not pv.codes & set(el.codes):
         return False
     if el.any and not m.any(el.any, pv.text):
@@ -119,6 +153,8 @@ def element_matches(el: Element, pv: PassageView, m: Matcher) -> bool:
 def find_wrong(rule: WrongRule, scope: list[PassageView], m: Matcher) -> dict[str, Any] | None:
     """The first sentence in scope that states the rule wrongly, or None."""
     for pv in scope:
+        if rule.context and not m.all(rule.context, pv.text):
+            continue
         for _, sentence in split_sentences(pv.text):
             if not m.all(rule.sentence, sentence) or m.any(rule.unless, sentence):
                 continue
@@ -139,17 +175,16 @@ def _wrong_hit(rule: WrongRule, pv: PassageView, sentence: str, value: str) -> d
 
 
 def quote_of(p: Passage, normalized_sentence: str, limit: int = 300) -> str:
-    """The original wording of a normalised sentence (falls back to the passage start)."""
+    """The original wording of a normalised sentence of the passage."""
     text = passage_text(p)
-    words = re.findall(r"[a-zà-ÿ]{4,}", normalized_sentence)
-    if words:
-        low = text.lower()
-        pos = low.find(words[0])
-        if pos >= 0:
-            start = max(low.rfind(".", 0, pos), low.rfind("|", 0, pos)) + 1
-            end_dot = low.find(".", pos)
-            end = len(text) if end_dot < 0 else end_dot + 1
-            return _shorten(text[start:end].strip(), limit)
+    # Split the original with the same splitter: normalising keeps sentence
+    # boundaries, so the sentence whose normalised form matches is the one.
+    for _, sentence in split_sentences(text):
+        if normalize(sentence).strip() == normalized_sentence.strip():
+            return _shorten(sentence, limit)
+    for _, sentence in split_sentences(text):
+        if normalized_sentence[:40] in normalize(sentence):
+            return _shorten(sentence, limit)
     return _shorten(text, limit)
 
 
@@ -164,7 +199,7 @@ def check_requirement(req: Requirement, views: list[PassageView], covers: list[s
         note = f"niet van toepassing voor {', '.join(covers)}"
         return Finding(Verdict(req.id, "nvt", [], note))
     m = Matcher(regional)
-    scope = [pv for pv in views if in_scope(req, pv, m)]
+    scope = scope_of(req, views, m)
     found: list[str] = []
     missing: list[str] = []
     evidence: list[int] = []
@@ -187,7 +222,8 @@ def check_requirement(req: Requirement, views: list[PassageView], covers: list[s
         return Finding(Verdict(req.id, "ontbreekt", [], ""), found, missing)
     needed = len(req.check.elements) if req.check.voldaan is None else req.check.voldaan
     evidence = _evidence(evidence or [pv.n for pv in scope])
-    if len(found) >= needed:
+    sufficient = any(el.sufficient and el.id in found for el in req.check.elements)
+    if len(found) >= needed or sufficient:
         return Finding(Verdict(req.id, "voldaan", evidence, ""), found, missing)
     note = "ontbreekt: " + "; ".join(missing)
     return Finding(Verdict(req.id, "deels", evidence, note), found, missing)

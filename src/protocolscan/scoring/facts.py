@@ -100,9 +100,11 @@ def normalize(text: str) -> str:
 
 
 def split_sentences(text: str) -> list[tuple[int, str]]:
-    """Sentences with their start offset; table cells (``|``) count as separators too."""
+    """Sentences with their start offset. A table row (cells joined with ``|``) stays
+    one sentence: its cells only make sense together."""
     out = []
-    for match in re.finditer(r"[^.!?;|]+(?:[.!?;|]+|$)", text):
+    # A full stop between digits ("8.30 uur") or after an abbreviation does not end a sentence.
+    for match in re.finditer(r"(?:[^.!?;]|\.(?=\d)|(?<=\b[a-z])\.|(?<=\bo\.a)\.|(?<=\bbijv)\.)+(?:[.!?;]+|$)", text):
         sentence = match.group(0).strip()
         if sentence:
             out.append((match.start(), sentence))

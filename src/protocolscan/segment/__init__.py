@@ -16,6 +16,7 @@ from ..model import HEADING_KINDS, Block, Document, Passage
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
               "\ufb05": "st", "\ufb06": "st", "\u00ad": "", "\u200b": "", "\ufeff": ""}
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 _LEADING_BULLET = re.compile(r"^[•●▪■◦○·‣⁃∙◼►➢✓✔]\s*")
 _SEPARATOR = "\n\n"
 
@@ -25,7 +26,8 @@ def normalize_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     for src, dst in _LIGATURES.items():
         text = text.replace(src, dst)
-    text = _SPACES.sub(" ", text.replace("\r", " ").replace("\n", " "))
+    text = _CONTROL.sub(" ", text)
+    text = _SPACES.sub(" ", text)
     return text.strip()
 
 

@@ -6,8 +6,13 @@ A pattern is one of:
 ``lemma``   list of phrases matched on lemmas (``PhraseMatcher``, LEMMA), so that
             "meldt", "melden" and "meldde" all match "melden"
 ``tokens``  a spaCy ``Matcher`` token pattern (list of token dicts)
-``regex``   a Python regular expression on the passage text (case-insensitive); good for
-            Dutch compounds ("verlofaanvraag", "leerplichtambtenaren")
+``word``    a regular expression that must match a whole lower-cased token; the
+            way to catch Dutch compounds ("verlofaanvraag", "leerplichtambtenaren").
+            Checked once per distinct word and cached, so it costs nearly nothing
+``regex``   a Python regular expression on the passage text (case-insensitive); slow
+            (every passage is scanned), so only for what tokens cannot express
+``all``     a list of other pattern ids that must all hit the same passage text
+            ("luxe verzuim" and a word for reporting): a cheap co-occurrence rule
 ``heading`` a regular expression on the passage's headings: a list item under
             "Luxe verzuim" is about luxe verzuim even if it does not say so
 
@@ -27,8 +32,8 @@ from .codebook import DATA_DIR, Codebook, CodebookError, read_yaml_mapping
 
 DEFAULT_RULES = DATA_DIR / "rules.yaml"
 
-PATTERN_KINDS = ("phrase", "lemma", "tokens", "regex", "heading")
-PATTERN_KEYS = set(PATTERN_KINDS) | {"id", "source", "comment"}
+PATTERN_KINDS = ("phrase", "lemma", "tokens", "word", "regex", "heading", "all")
+PATTERN_KEYS = set(PATTERN_KINDS) | {"id", "source", "comment", "part"}
 RULES_TOP_KEYS = {"version", "codebook", "lemmas", "codes"}
 #: How many of the nearest headings count as context.
 HEADING_DEPTH = 2
@@ -41,6 +46,7 @@ class Pattern:
     kind: str
     value: Any  # list of phrases, a token pattern or a regex string
     source: str = ""
+    part: bool = False  # only a building block of an ``all`` pattern, no hit of its own
 
 
 @dataclass
@@ -56,7 +62,7 @@ class RuleSet:
         return sorted({p.code for p in self.patterns})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RuleHit:
     code: str
     pattern: str
@@ -100,6 +106,11 @@ def rules_from_mapping(data: dict, path: str | Path, codebook: Codebook | None, 
                 raise CodebookError(path, f"patroon-id '{pattern.id}' komt meer dan eens voor")
             seen.add(pattern.id)
             patterns.append(pattern)
+    for p in patterns:
+        if p.kind == "all":
+            missing = [pid for pid in p.value if pid not in seen]
+            if missing:
+                raise CodebookError(path, f"patroon '{p.id}' verwijst naar onbekend(e) patroon(en) {', '.join(missing)}")
     lemmas = {str(k): str(v) for k, v in (data.get("lemmas") or {}).items()}
     return RuleSet(version=str(data.get("version", "")), codebook_version=str(data.get("codebook", "")),
                    patterns=patterns, lemmas=lemmas, text=text)
@@ -119,15 +130,18 @@ def pattern_from_entry(entry: Any, code: str, index: int, path: str | Path) -> P
     value = entry[kind]
     if kind in ("phrase", "lemma") and isinstance(value, str):
         value = [value]
-    if kind in ("regex", "heading"):
+    if kind in ("word", "regex", "heading"):
         try:
             re.compile(value)
         except (re.error, TypeError) as err:
             raise CodebookError(path, f"{where}: ongeldige reguliere expressie ({err})") from None
+    if kind == "all" and not (isinstance(value, list) and len(value) >= 2):
+        raise CodebookError(path, f"{where}: 'all' moet een lijst van minstens twee patroon-id's zijn")
     if kind == "tokens" and not (isinstance(value, list) and all(isinstance(t, dict) for t in value)):
         raise CodebookError(path, f"{where}: 'tokens' moet een lijst van token-mappings zijn")
     pattern_id = str(entry.get("id") or f"{code}.{kind}{index + 1}")
-    return Pattern(id=pattern_id, code=code, kind=kind, value=value, source=str(entry.get("source", "")))
+    return Pattern(id=pattern_id, code=code, kind=kind, value=value, source=str(entry.get("source", "")),
+                   part=bool(entry.get("part", False)))
 
 
 def pattern_lemmas(ruleset: RuleSet, nlp) -> set[str]:
@@ -177,8 +191,12 @@ class RuleMatcher:
         self.lemma_matcher = PhraseMatcher(vocab, attr="LEMMA")
         self.token_matcher = Matcher(vocab)
         self.regexes: list[tuple[Pattern, re.Pattern]] = []
+        self.word_patterns: list[tuple[Pattern, re.Pattern]] = []
+        self.word_cache: dict[int, tuple[Pattern, ...]] = {}  # by LOWER hash
         self.heading_regexes: list[tuple[Pattern, re.Pattern]] = []
         self.by_id = {p.id: p for p in ruleset.patterns}
+        self.combinations = [p for p in ruleset.patterns if p.kind == "all"]
+        self.has_parts = any(p.part for p in ruleset.patterns)
         for p in ruleset.patterns:
             if p.kind == "phrase":
                 self.lower_matcher.add(p.id, list(self.nlp.tokenizer.pipe([v.lower() for v in p.value])))
@@ -186,29 +204,74 @@ class RuleMatcher:
                 self.lemma_matcher.add(p.id, list(self.nlp.pipe([v.lower() for v in p.value])))
             elif p.kind == "tokens":
                 self.token_matcher.add(p.id, [p.value])
+            elif p.kind == "word":
+                self.word_patterns.append((p, re.compile(p.value)))
             elif p.kind == "regex":
                 self.regexes.append((p, re.compile(p.value, re.IGNORECASE)))
             elif p.kind == "heading":
                 self.heading_regexes.append((p, re.compile(p.value, re.IGNORECASE)))
         self.codes = ruleset.codes
 
+    def docs(self, texts: Iterable[str]):
+        """spaCy Docs of ``texts`` (tokens and lemmas), for ``match_doc``."""
+        return self.nlp.pipe(texts, batch_size=256)
+
     def match_texts(self, texts: Iterable[str]) -> list[list[RuleHit]]:
-        """Hits of the text patterns (phrase, lemma, tokens, regex) per text."""
+        """Hits of the text patterns per text."""
+        return [self.match_doc(doc) for doc in self.docs(texts)]
+
+    def match_doc(self, doc) -> list[RuleHit]:
+        """Hits of the text patterns (phrase, lemma, tokens, word, regex, all) in a Doc."""
         vocab_strings = self.nlp.vocab.strings
+        hits: list[RuleHit] = []
+        spans = self.lower_matcher(doc) + self.lemma_matcher(doc)
+        if len(self.token_matcher):
+            spans += self.token_matcher(doc)
+        text = doc.text
+        for match_id, start, end in spans:
+            pattern = self.by_id[vocab_strings[match_id]]
+            span = doc[start:end]
+            hits.append(RuleHit(pattern.code, pattern.id, span.text, span.start_char, span.end_char))
+        if self.word_patterns:
+            hits.extend(self.match_words(doc))
+        for pattern, regex in self.regexes:
+            m = regex.search(text)
+            if m:
+                hits.append(RuleHit(pattern.code, pattern.id, m.group(0), m.start(), m.end()))
+        if self.combinations and hits:
+            hits.extend(self.match_combinations(hits))
+        if self.has_parts:
+            hits = [h for h in hits if not self.by_id[h.pattern].part]
+        return hits
+
+    def match_words(self, doc) -> list[RuleHit]:
+        # Work on the arrays, not Token objects: creating Tokens is the slow part.
+        hits = []
+        cache = self.word_cache
+        strings = self.nlp.vocab.strings
+        text = doc.text
+        array = doc.to_array(["LOWER", "IDX", "LENGTH"]).tolist()
+        for lower, idx, length in array:
+            found = cache.get(lower)
+            if found is None:
+                word = strings[lower]
+                found = tuple(p for p, rx in self.word_patterns if rx.fullmatch(word))
+                cache[lower] = found
+            for pattern in found:
+                hits.append(RuleHit(pattern.code, pattern.id, text[idx:idx + length], idx, idx + length))
+        return hits
+
+    def match_combinations(self, hits: list[RuleHit]) -> list[RuleHit]:
+        first_hit: dict[str, RuleHit] = {}
+        for h in hits:
+            first_hit.setdefault(h.pattern, h)
         out = []
-        for doc in self.nlp.pipe(texts, batch_size=256):
-            hits: list[RuleHit] = []
-            spans = (self.lower_matcher(doc) + self.lemma_matcher(doc) + self.token_matcher(doc))
-            for match_id, start, end in spans:
-                pattern = self.by_id[vocab_strings[match_id]]
-                span = doc[start:end]
-                hits.append(RuleHit(pattern.code, pattern.id, span.text, span.start_char, span.end_char))
-            text = doc.text
-            for pattern, regex in self.regexes:
-                m = regex.search(text)
-                if m:
-                    hits.append(RuleHit(pattern.code, pattern.id, m.group(0), m.start(), m.end()))
-            out.append(hits)
+        for pattern in self.combinations:
+            parts = [first_hit.get(pid) for pid in pattern.value]
+            if all(parts):
+                start, end = min(h.start for h in parts), max(h.end for h in parts)
+                text = " … ".join(h.text for h in parts)
+                out.append(RuleHit(pattern.code, pattern.id, text, start, end))
         return out
 
     def match_headings(self, heading_path: list[str]) -> list[RuleHit]:
@@ -220,10 +283,12 @@ class RuleMatcher:
                     hits.append(RuleHit(pattern.code, pattern.id, m.group(0), m.start(), m.end(), "heading"))
         return hits
 
-    def match(self, passages: list[Passage]) -> list[list[RuleHit]]:
+    def match(self, passages: list[Passage], docs=None) -> list[list[RuleHit]]:
         """Text and heading hits per passage. Headings themselves get no hits: they
         are context, the codebook never codes a bare heading."""
-        text_hits = self.match_texts(p.text for p in passages)
+        if docs is None:
+            docs = self.docs(p.text for p in passages)
+        text_hits = [self.match_doc(doc) for doc in docs]
         out = []
         heading_cache: dict[tuple[str, ...], list[RuleHit]] = {}
         for p, hits in zip(passages, text_hits):
