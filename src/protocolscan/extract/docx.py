@@ -39,6 +39,8 @@ _BREAKS = {_w("br"), _w("cr")}
 MAX_COMPRESSION_RATIO = 100
 RATIO_CHECK_FROM = 10 * 1024 * 1024
 
+#: A paragraph in a heading style that is longer than this is body text in the wrong style.
+_MAX_STYLED_HEADING_WORDS = 40
 #: A paragraph formatted like a heading is at most this long.
 _MAX_HEADING_WORDS = 12
 _MAX_HEADING_CHARS = 120
@@ -163,8 +165,10 @@ class _DocxReader:
                     content = child.find(_w("sdtContent"))
                     if content is not None:
                         self._walk(content, items)
-            elif tag in (_w("customXml"), f"{{{MC_NS}}}AlternateContent"):
-                self._walk(_alternate_choice(child) if tag.endswith("AlternateContent") else child, items)
+            elif tag == _w("customXml"):
+                self._walk(child, items)
+            elif tag == f"{{{MC_NS}}}AlternateContent":
+                self._walk(_alternate_choice(child), items)
 
     def _paragraph(self, p, items: list) -> None:
         style_id = _paragraph_style_id(p)
@@ -179,7 +183,7 @@ class _DocxReader:
         level = _outline_level(p.find(_w("pPr")))
         if level is None:
             level = self.styles.heading_level(style_id)
-        if level is not None:
+        if level is not None and len(text.split()) <= _MAX_STYLED_HEADING_WORDS:
             return [Block(text=text.strip(), kind=f"h{min(level, 3)}")]
         kind = self._list_kind(p, style_id)
         if kind:

@@ -28,7 +28,8 @@ _PAGE_CHROME_TAGS = {"header", "footer"}
 #: class/id words of page furniture ("cookie-banner", "main-menu", "site-footer").
 _CHROME_WORD = re.compile(
     r"(?:^|[\s_-])(cookie|consent|gdpr|menu|menubar|nav|navbar|navigation|breadcrumbs?|"
-    r"footer|sidebar|share|sharing|social|skip-link)(?=$|[\s_-])",
+    r"footer|sidebar|share|sharing|social|skip-link|sr-only|screen-reader-text|visually-hidden)"
+    r"(?=$|[\s_-])",
     re.IGNORECASE,
 )
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog"}

@@ -26,6 +26,11 @@ PAGE_NUMBER_RE = re.compile(
     r"^\s*(pagina|page|blz\.?|p\.)?\s*[-–—]?\s*\d{1,4}\s*[-–—]?\s*((van|of|/)\s*\d{1,4})?\s*$",
     re.IGNORECASE)
 SENTENCE_END = ".!?:;"
+_DIGITS = re.compile(r"\d+")
+_LAST_WORD = re.compile(r"(\S+)-$")
+_FIRST_WORD = re.compile(r"[^\s.,;:!?)]+")
+_NON_WORD = re.compile(r"[^\w]")
+_HAS_LETTER = re.compile(r"[A-Za-zÀ-ÿ]")
 VOWELS = set("aeiouyáéíóúàèëïöüAEIOUY")
 
 #: Share of the page height at the top and bottom where running headers live.
@@ -72,7 +77,7 @@ def _margin_key(line: Line, page: PageContent) -> str | None:
     in_margin = line.bottom < page.height * MARGIN_ZONE or line.top > page.height * (1 - MARGIN_ZONE)
     if not in_margin:
         return None
-    return re.sub(r"\d+", "#", " ".join(line.text.lower().split()))
+    return _DIGITS.sub("#", " ".join(line.text.lower().split()))
 
 
 def remove_running_text(pages: list[PageContent]) -> None:
@@ -207,9 +212,9 @@ def join_hyphenated(left: str, right: str, vocabulary: set[str] | None = None) -
         return left[:-1] + right
     if not left.endswith("-") or len(left) < 2 or not right:
         return f"{left} {right}" if left else right
-    head_match = re.search(r"(\S+)-$", left)
+    head_match = _LAST_WORD.search(left)
     head = head_match.group(1) if head_match else ""
-    tail_match = re.match(r"[^\s.,;:!?)]+", right)
+    tail_match = _FIRST_WORD.match(right)
     tail = tail_match.group(0) if tail_match else ""
     if _keeps_hyphen(head, tail, vocabulary or set()):
         return left + right
@@ -218,7 +223,7 @@ def join_hyphenated(left: str, right: str, vocabulary: set[str] | None = None) -
 
 def _keeps_hyphen(head: str, tail: str, vocabulary: set[str]) -> bool:
     """Is the hyphen at the end of ``head-`` part of the word ("vo-school", "3-6-9-12")?"""
-    letters = re.sub(r"[^\w]", "", head)
+    letters = _NON_WORD.sub("", head)
     if not letters or not tail:
         return True
     joined, hyphened = (letters + tail).lower(), f"{head}-{tail}".lower()
@@ -276,7 +281,7 @@ def _is_heading(group: _Group, body: float) -> bool:
     if group.kind == "li":
         return False
     text = " ".join(ln.text for ln in group.lines).strip()
-    if len(group.lines) > 3 or len(text) > 160 or not re.search(r"[A-Za-zÀ-ÿ]", text):
+    if len(group.lines) > 3 or len(text) > 160 or not _HAS_LETTER.search(text):
         return False
     size = group.lines[0].size
     larger = size >= body * 1.12

@@ -29,6 +29,7 @@ MIN_TEXT_CHARS = 20
 GARBAGE_SHARE = 0.25
 
 _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demibold|extrabold", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"\r\n|\n|\r|(?<=\ufffe)")
 _CID = re.compile(r"\(cid:\d+\)")
 
 
@@ -61,26 +62,26 @@ def _page_list(numbers: list[int]) -> str:
 def text_is_garbage(text: str) -> bool:
     """True when a text layer cannot be trusted: (cid:..) glyphs, control or
     private-use characters, or hardly any letters (fonts without a Unicode map)."""
-    stripped = "".join(text.split())
-    if len(stripped) < MIN_TEXT_CHARS:
+    text = text[:3000]  # a page's first lines tell; whole pages cost time on long ones
+    size = len(text) - len(_WHITESPACE.findall(text))
+    if size < MIN_TEXT_CHARS:
         return True
-    cid = sum(len(m) for m in _CID.findall(stripped))
-    odd = sum(1 for ch in stripped if _suspicious(ch))
-    letters = sum(ch.isalpha() for ch in stripped)
-    if (cid + odd) / len(stripped) > GARBAGE_SHARE or letters / len(stripped) < 0.5:
+    cid = sum(len(m) for m in _CID.findall(text))
+    odd = len(_SUSPICIOUS.findall(text))
+    letters = len(_LETTER.findall(text))
+    if (cid + odd) / size > GARBAGE_SHARE or letters / size < 0.5:
         return True
-    words = re.findall(r"[^\W\d_]{2,}", text)
-    if not words:
-        return True
+    words = len(_WORD.findall(text))
     # Real Dutch text has vowels in nearly every word; shifted encodings do not.
-    voweled = sum(bool(re.search(r"[aeiouyàáâäèéêëìíîïòóôöùúûü]", w, re.IGNORECASE)) for w in words)
-    return voweled / len(words) < 0.6
+    voweless = len(_VOWELLESS_WORD.findall(text))
+    return words == 0 or voweless / words > 0.4
 
 
-def _suspicious(ch: str) -> bool:
-    code = ord(ch)
-    return (code < 32 or 0xE000 <= code <= 0xF8FF or code == 0xFFFD or 0x80 <= code < 0xA0
-            or 0x25A0 <= code <= 0x25FF and ch not in "■▪●◦○►")
+_WHITESPACE = re.compile(r"\s")
+_SUSPICIOUS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f\ue000-\uf8ff\ufffd\u25a0-\u25ff]")
+_LETTER = re.compile(r"[^\W\d_]")
+_WORD = re.compile(r"(?<![^\W\d_])[^\W\d_]{2,}(?![^\W\d_])")
+_VOWELLESS_WORD = re.compile(r"(?<![^\W\d_])[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]{2,}(?![^\W\d_])")
 
 
 # ---------------------------------------------------------------- pdfium fast path
@@ -151,8 +152,10 @@ def _read_page_pdfium(page, number: int) -> PageContent:
         rows = [row for table in tables for row in _table_rows(textpage, table, height)]
         lines = []
         text = textpage.get_text_range()
+        # Text and character indices coincide unless pdfium expanded a character.
+        identity = len(text) == textpage.count_chars()
         for start, end in _line_spans(text):
-            line = _pdfium_line(raw, textpage, text, start, end, height)
+            line = _pdfium_line(raw, textpage, text, start, end, height, identity)
             if line is not None and not _inside_any(line, tables):
                 lines.append(line)
         return PageContent(number=number, width=width, height=height, lines=lines, rows=rows)
@@ -164,7 +167,7 @@ def _line_spans(text: str):
     """(start, end) of each visual line. pdfium marks a line-end hyphen with U+FFFE
     and runs the next line on without a break; we split there (keeping the mark)."""
     start = 0
-    for match in re.finditer(r"\r\n|\n|\r|(?<=\ufffe)", text):
+    for match in _LINE_BREAK.finditer(text):
         if text[start:match.start()].strip():
             yield start, match.start()
         start = match.end()
@@ -175,13 +178,17 @@ def _line_spans(text: str):
 _FONT_BUF = ctypes.create_string_buffer(256)
 
 
-def _pdfium_line(raw, textpage, text: str, start: int, end: int, height: float) -> Line | None:
+def _pdfium_line(raw, textpage, text: str, start: int, end: int, height: float,
+                 identity: bool = False) -> Line | None:
     segment = text[start:end]
     first = start + (len(segment) - len(segment.lstrip()))
     last = start + len(segment.rstrip()) - 1
     raw_tp = textpage.raw
-    i_first = raw.FPDFText_GetCharIndexFromTextIndex(raw_tp, first)
-    i_last = raw.FPDFText_GetCharIndexFromTextIndex(raw_tp, last)
+    if identity:
+        i_first, i_last = first, last
+    else:
+        i_first = raw.FPDFText_GetCharIndexFromTextIndex(raw_tp, first)
+        i_last = raw.FPDFText_GetCharIndexFromTextIndex(raw_tp, last)
     if i_first < 0 or i_last < 0:
         return None
     left, bottom, _, top = textpage.get_charbox(i_first, loose=True)
@@ -195,9 +202,9 @@ def _pdfium_line(raw, textpage, text: str, start: int, end: int, height: float) 
         size = loose / 1.15
     flags = ctypes.c_int()
     raw.FPDFText_GetFontInfo(raw_tp, i_first, _FONT_BUF, 256, ctypes.byref(flags))
-    weight = raw.FPDFText_GetFontWeight(raw_tp, i_first)
     name = _FONT_BUF.value.decode("latin-1", "replace")
-    bold = bool(_BOLD_NAME.search(name)) or weight >= 600 or bool(flags.value & (1 << 18))
+    bold = bool(_BOLD_NAME.search(name)) or bool(flags.value & (1 << 18)) or \
+        raw.FPDFText_GetFontWeight(raw_tp, i_first) >= 600
     return Line(text=segment.strip().replace("\ufffe", "-"), x0=left, x1=right, top=height - top, bottom=height - y.value,
                 size=round(size, 1), bold=bold)
 
@@ -206,11 +213,8 @@ def _pdfium_line(raw, textpage, text: str, start: int, end: int, height: float) 
 
 def _ruled_tables(page, height: float) -> list[dict]:
     """Find tables drawn with ruling lines; each as its grid of x and y positions."""
-    import pypdfium2.raw as raw
-
     horizontal, vertical = [], []
-    for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH], max_depth=3):
-        left, bottom, right, top = obj.get_bounds()
+    for left, bottom, right, top in _path_bounds(page):
         w, h = right - left, top - bottom
         if h <= 3 and w >= 8:
             horizontal.append((left, right, height - (top + bottom) / 2))
@@ -223,6 +227,28 @@ def _ruled_tables(page, height: float) -> list[dict]:
     if len(horizontal) < 2 or len(vertical) < 2:
         return []
     return cluster_tables(horizontal, vertical)
+
+
+def _path_bounds(page):
+    """Bounding boxes of the page's path objects (also inside form XObjects).
+
+    Uses the raw pdfium calls: wrapping every text object of a page in a Python
+    object only to skip it costs more than reading the page's text."""
+    import pypdfium2.raw as raw
+
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    stack = [(raw.FPDFPage_CountObjects(page.raw), lambda i: raw.FPDFPage_GetObject(page.raw, i), 0)]
+    while stack:
+        count, get, depth = stack.pop()
+        for i in range(count):
+            obj = get(i)
+            kind = raw.FPDFPageObj_GetType(obj)
+            if kind == raw.FPDF_PAGEOBJ_PATH:
+                if raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+                    yield left.value, bottom.value, right.value, top.value
+            elif kind == raw.FPDF_PAGEOBJ_FORM and depth < 3:
+                stack.append((raw.FPDFFormObj_CountObjects(obj),
+                              lambda j, form=obj: raw.FPDFFormObj_GetObject(form, j), depth + 1))
 
 
 def _table_rows(textpage, table: dict, height: float):
@@ -239,7 +265,7 @@ def _join_cell_lines(raw_text: str) -> str:
     text = ""
     # pdfium marks a line-end hyphen as U+FFFE in page text and as U+0002 in
     # bounded text; either ends a line.
-    for part in re.split(r"\r\n|\n|\r|(?<=\ufffe)", raw_text.replace("\x02", "\ufffe")):
+    for part in _LINE_BREAK.split(raw_text.replace("\x02", "\ufffe")):
         part = part.replace("\ufffe", "-").strip()
         if part:
             text = join_hyphenated(text, part) if text else part

@@ -272,14 +272,7 @@ def _group_blocks(lines: list[str], previous: list[str] | None, following: list[
         blocks.extend(Block(text=" | ".join(cells), kind="tr", cells=cells) for cells in rows)
         return blocks
     if max(len(line) for line in lines) > _UNWRAPPED_LINE:
-        # one paragraph per line (text saved from a word processor): a short title-like
-        # line directly above a long one is that paragraph's heading
-        for index, line in enumerate(lines):
-            following_line = lines[index + 1:index + 2]
-            if _is_heading_line(line) and following_line and len(following_line[0]) > _UNWRAPPED_LINE / 2:
-                blocks.append(_section_heading([line], None, [following_line[0]]) or Block(text=line.strip(), kind="h2"))
-            else:
-                blocks.extend(paragraph_blocks(line))
+        blocks.extend(_line_per_paragraph_blocks(lines, first))
     else:
         blocks.extend(paragraph_blocks("\n".join(lines)))
     return blocks
@@ -287,6 +280,30 @@ def _group_blocks(lines: list[str], previous: list[str] | None, following: list[
 
 # Breadcrumbs and page banners ("Home › Ouders › Verlof", "Schoolgids | De Linde").
 _TRAIL_SEPARATORS = re.compile(r"\s[›»>|·/]\s")
+
+
+def _line_per_paragraph_blocks(lines: list[str], first: bool) -> list[Block]:
+    """Text saved from a word processor: one paragraph per line.
+
+    A short title-like line directly above a long one is that paragraph's heading (the
+    document's title when it is the first line); a line of tab-separated columns is a
+    table row.
+    """
+    blocks: list[Block] = []
+    for index, line in enumerate(lines):
+        following = lines[index + 1:index + 2]
+        cells = [cell.strip() for cell in line.split("\t") if cell.strip()]
+        if len(cells) >= 2:
+            blocks.append(Block(text=" | ".join(cells), kind="tr", cells=cells))
+        elif first and index == 0 and _is_heading_line(line) and following:
+            blocks.append(Block(text=line.strip(), kind="h1"))
+        elif section := _section_heading([line], lines[index - 1:index] or None, following):
+            blocks.append(section)
+        elif _is_heading_line(line) and following and len(following[0]) > _UNWRAPPED_LINE / 2:
+            blocks.append(Block(text=line.strip(), kind="h2"))
+        else:
+            blocks.extend(paragraph_blocks(line))
+    return blocks
 
 
 def _is_heading_line(line: str) -> bool:
