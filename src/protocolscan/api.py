@@ -20,7 +20,8 @@ from .extract import ExtractOptions, extract
 from .model import Document, ExtractionError
 from .segment import segment
 
-__all__ = ["ExtractOptions", "read", "read_many", "passage_records"]
+__all__ = ["ExtractOptions", "read", "read_many", "passage_records", "tag", "score", "report",
+           "scan", "scan_report"]
 
 
 def read(path: str | Path, options: ExtractOptions | None = None) -> Document:
@@ -53,3 +54,65 @@ def passage_records(doc: Document) -> Iterator[dict]:
             record["scores"] = {t.code: round(t.score, 4) for t in p.tags}
             record["evidence"] = {t.code: t.evidence for t in p.tags if t.evidence}
         yield record
+
+
+# ---------------------------------------------------------------- tagging and scoring
+# The training/evaluation and audit compositions live in ``learn`` and ``audit``;
+# these functions are the stable entry points that the CLI, the batch runner and
+# the web app call.
+
+def tag(doc: Document, tagger=None) -> Document:
+    """Code every passage with the shipped tagger (or ``tagger``); returns ``doc``."""
+    from . import learn
+
+    return learn.tag_document(doc, tagger or _default_tagger())
+
+
+_TAGGER = None
+
+
+def _default_tagger():
+    global _TAGGER
+    if _TAGGER is None:
+        from . import learn
+
+        _TAGGER = learn.load_tagger()
+    return _TAGGER
+
+
+def score(doc: Document, sector: str | None = None, peildatum: str | None = None,
+          requirements: str | Path | None = None, extensions: Iterable[str | Path] = ()) -> Document:
+    """Judge every requirement of the catalogue; fills ``doc.verdicts``; returns ``doc``."""
+    from . import audit
+
+    catalogue = audit.load_catalogue(requirements, extensions)
+    audit.score_document(doc, catalogue, sector=sector, peildatum=peildatum)
+    return doc
+
+
+def report(doc: Document, fmt: str = "text", requirements: str | Path | None = None,
+           extensions: Iterable[str | Path] = (), color: bool = False) -> str:
+    """The Dutch report of a scored document: text, json, md or html. Pass the same
+    catalogue arguments as to ``score``."""
+    from . import audit
+
+    return audit.render_report(doc, fmt, audit.load_catalogue(requirements, extensions), color=color)
+
+
+def scan(paths: Iterable[str | Path], sector: str | None = None, peildatum: str | None = None,
+         requirements: str | Path | None = None, extensions: Iterable[str | Path] = (),
+         options: ExtractOptions | None = None) -> Document:
+    """Read, code and score one protocol made of one or more files (protocol plus
+    annexes). Raises ExtractionError for the first file that cannot be read."""
+    from . import audit
+
+    docs = [read(p, options) for p in paths]
+    doc = docs[0] if len(docs) == 1 else audit.merge_documents(docs)
+    tag(doc)
+    return score(doc, sector=sector, peildatum=peildatum, requirements=requirements, extensions=extensions)
+
+
+def scan_report(paths: Iterable[str | Path], fmt: str = "text", **kwargs) -> tuple[Document, str]:
+    """``scan`` plus ``report`` in one call."""
+    doc = scan(paths, **kwargs)
+    return doc, report(doc, fmt, kwargs.get("requirements"), kwargs.get("extensions", ()))
