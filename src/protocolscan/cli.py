@@ -63,29 +63,243 @@ def main() -> None:
 @click.option("--max-pages", type=int, default=5000, show_default=True, help="Weiger PDF's met meer pagina's.")
 def extract_cmd(files, fmt, output, ocr, pdf_engine, max_pages):
     """Haal de tekst uit protocollen (PDF, DOCX, DOC, ODT, RTF, TXT, MD, HTML) als passages."""
-    from .api import passage_records, read_many
+    from .api import passage_records
 
-    failures = 0
+    failures: list = []
     with _output(output) as out:
-        for path, doc, error in read_many(files, _extract_options(ocr, pdf_engine, max_pages)):
-            if error is not None:
-                failures += 1
-                _err(f"FOUT: {error}")
-                continue
-            for warning in doc.warnings:
-                _err(f"LET OP: {path}: {warning}")
+        for doc in _readable(files, _extract_options(ocr, pdf_engine, max_pages), failures):
             if fmt == "jsonl":
                 for record in passage_records(doc):
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
             else:
                 out.write(_as_text(doc))
+    _exit_on_failures(failures, files)
+
+
+def _readable(files, options, failures: list):
+    """Yield readable documents; report unreadable files in Dutch and collect them."""
+    from .api import read_many
+
+    for path, doc, error in read_many(files, options):
+        if error is not None:
+            failures.append(path)
+            _err(f"FOUT: {error}")
+            continue
+        for warning in doc.warnings:
+            _err(f"LET OP: {path}: {warning}")
+        yield doc
+
+
+def _exit_on_failures(failures: list, files) -> None:
     if failures:
-        _err(f"{failures} van {len(files)} bestand(en) konden niet gelezen worden.")
+        _err(f"{len(failures)} van {len(files)} bestand(en) konden niet gelezen worden.")
         sys.exit(1)
 
 
+# ---------------------------------------------------------------- tagging
+
+@main.command("codebook")
+@click.option("--codebook", "codebook_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Een ander codeboek (YAML) in plaats van het standaardcodeboek.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def codebook_cmd(codebook_path, fmt):
+    """Toon het codeboek (topiclijst) waarmee passages gecodeerd worden."""
+    from .learn import load_codebook
+    from .model import ProtocolscanError
+
+    try:
+        book = load_codebook(codebook_path)
+    except ProtocolscanError as exc:
+        _err(f"FOUT: {exc}")
+        sys.exit(2)
+    if fmt == "json":
+        from dataclasses import asdict
+        click.echo(json.dumps({"version": book.version, "title": book.title,
+                               "categories": book.categories,
+                               "levels": [asdict(c) for c in book.levels],
+                               "codes": [asdict(c) for c in book.codes]}, ensure_ascii=False, indent=2))
+        return
+    _print_codebook(book)
+
+
+def _print_codebook(book) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{book.title or 'Codeboek'} (versie {book.version})", show_lines=False)
+    for column in ("code", "label", "categorie", "omschrijving"):
+        table.add_column(column, overflow="fold")
+    for code in book.levels + book.codes:
+        table.add_row(code.id, code.label_nl, book.categories.get(code.category, code.category),
+                      code.definition)
+    Console().print(table)
+
+
+@main.command("tag")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "text", "md"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", "output", default=None, help="Schrijf naar dit bestand.")
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Een ander getraind model dan models/tagger.skops.")
+@click.option("--codebook", "codebook_path", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--ocr", type=OCR_CHOICES, default="auto", show_default=True)
+def tag_cmd(files, fmt, output, model_path, codebook_path, ocr):
+    """Codeer de passages van protocollen met het codeboek (regels + classifier)."""
+    from .api import passage_records, tag
+    from .learn import load_codebook, load_tagger
+
+    book = load_codebook(codebook_path)
+    tagger = load_tagger(model_path, book if codebook_path else None)
+    failures: list = []
+    with _output(output) as out:
+        for doc in _readable(files, _extract_options(ocr, "auto", 5000), failures):
+            tag(doc, tagger)
+            if fmt == "jsonl":
+                for record in passage_records(doc):
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            elif fmt == "md":
+                out.write(_tagged_markdown(doc, book))
+            else:
+                out.write(_tagged_text(doc))
+    _exit_on_failures(failures, files)
+
+
+def _tagged_text(doc) -> str:
+    level = doc.metadata.get("level", "?")
+    lines = [f"== {doc.source} (niveau: {level})"]
+    for p in doc.passages:
+        page = f"p.{p.page:<3}" if p.page else "     "
+        codes = ", ".join(f"{t.code} {t.score:.2f} ({t.source})" for t in p.tags)
+        lines.append(f"{page} {p.kind:<2} {p.text}")
+        if codes:
+            lines.append(f"{'':9}-> {codes}")
+    return "\n".join(lines) + "\n\n"
+
+
+def _tagged_markdown(doc, book) -> str:
+    lines = [f"# {doc.title or doc.id}", "", f"Bron: `{doc.source}` · niveau: {doc.metadata.get('level', '?')}", "",
+             "| # | pagina | soort | tekst | codes |", "|---|---|---|---|---|"]
+    for p in doc.passages:
+        text = p.text.replace("|", "\\|")
+        codes = "<br>".join(f"{book.label(t.code) if _known(book, t.code) else t.code} ({t.score:.2f})"
+                            for t in p.tags)
+        lines.append(f"| {p.n} | {p.page or ''} | {p.kind} | {text} | {codes} |")
+    return "\n".join(lines) + "\n\n"
+
+
+def _known(book, code: str) -> bool:
+    try:
+        book.get(code)
+        return True
+    except KeyError:
+        return False
+
+
+@main.command("train")
+@click.option("--sets", default="seed,extra", show_default=True, help="Corpusdelen om op te trainen.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Modelbestand (standaard models/tagger.skops); de modelkaart komt ernaast.")
+@click.option("--codebook", "codebook_path", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--folds", type=int, default=5, show_default=True)
+def train_cmd(sets, output, codebook_path, folds):
+    """Train de classifier op het gelabelde corpus en schrijf model en modelkaart."""
+    from .learn import DEFAULT_MODEL, evaluate_model, train_model
+
+    chosen = tuple(s for s in sets.split(",") if s)
+    report = evaluate_model(chosen, folds=folds, codebook=codebook_path)
+    click.echo(report.to_text())
+    path = train_model(chosen, out=output or DEFAULT_MODEL, codebook=codebook_path, folds=folds, report=report)
+    click.echo(f"Model geschreven naar {path} (modelkaart: {path.with_name('MODEL_CARD.md')})")
+
+
+@main.command("evaluate")
+@click.option("--sets", default="seed,extra", show_default=True, help="Corpusdelen om op te evalueren.")
+@click.option("--folds", type=int, default=5, show_default=True)
+@click.option("--what", type=click.Choice(["all", "codes", "verdicts"]), default="all", show_default=True,
+              help="Codes (passages en documenten), oordelen per eis, of beide.")
+@click.option("--codebook", "codebook_path", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Uitvoer als JSON.")
+def evaluate_cmd(sets, folds, what, codebook_path, as_json):
+    """Kruisvalidatie per document: codes tegen de menselijke codering, oordelen tegen de gouden oordelen."""
+    from . import audit, learn
+
+    chosen = tuple(s for s in sets.split(",") if s)
+    results = {}
+    if what in ("all", "codes"):
+        results["codes"] = learn.evaluate_model(chosen, folds=folds, codebook=codebook_path)
+    if what in ("all", "verdicts"):
+        results["verdicts_gold_codes"] = audit.evaluate_verdicts(chosen, use_gold_codes=True)
+        results["verdicts_model_codes"] = audit.evaluate_verdicts(chosen, use_gold_codes=False)
+    if as_json:
+        click.echo(json.dumps({k: v.to_dict() for k, v in results.items()}, ensure_ascii=False, indent=2))
+        return
+    titles = {"codes": "Codering (passages en documenten)",
+              "verdicts_gold_codes": "Oordelen per eis, met de menselijke codes (alleen de checkers)",
+              "verdicts_model_codes": "Oordelen per eis, met kruisgevalideerde modelcodes (hele keten)"}
+    for key, result in results.items():
+        click.echo(f"## {titles[key]}\n")
+        click.echo(result.to_text())
+
+
+# ---------------------------------------------------------------- scanning
+
+@main.command("scan")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "html"]), default="text", show_default=True)
+@click.option("-o", "--output", "output", default=None, help="Schrijf het rapport naar dit bestand.")
+@click.option("--sector", type=click.Choice(["po", "so", "vso", "vo", "regio"]), default=None,
+              help="Sector van de school (standaard: herkend uit de tekst).")
+@click.option("--peildatum", default=None, metavar="JJJJ-MM-DD",
+              help="Datum waarop beoordeeld wordt (bepaalt het gewicht van de Wet terugdringen schoolverzuim).")
+@click.option("--requirements", "requirements", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Een andere eisenlijst (YAML).")
+@click.option("--extend", "extensions", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Eigen eisen van een regio bovenop de eisenlijst (YAML); mag vaker.")
+@click.option("--ocr", type=OCR_CHOICES, default="auto", show_default=True)
+def scan_cmd(files, fmt, output, sector, peildatum, requirements, extensions, ocr):
+    """Beoordeel een protocol (eventueel met bijlagen) op wet, MAS en de Wet terugdringen schoolverzuim."""
+    from .api import report, scan
+    from .model import ProtocolscanError
+
+    try:
+        doc = scan(files, sector=sector, peildatum=peildatum, requirements=requirements,
+                   extensions=extensions, options=_extract_options(ocr, "auto", 5000))
+        text = report(doc, fmt, requirements, extensions, color=fmt == "text" and not output and sys.stdout.isatty())
+    except ProtocolscanError as exc:
+        _err(f"FOUT: {exc}")
+        sys.exit(1)
+    for warning in doc.warnings:
+        _err(f"LET OP: {warning}")
+    with _output(output) as out:
+        out.write(text if text.endswith("\n") else text + "\n")
+    if output:
+        _err(f"Rapport geschreven naar {output}")
+
+
+@main.command("requirements")
+@click.option("--requirements", "requirements", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--extend", "extensions", multiple=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--peildatum", default=None, metavar="JJJJ-MM-DD")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def requirements_cmd(requirements, extensions, peildatum, fmt):
+    """Toon de eisenlijst (wet, MAS, Wet terugdringen schoolverzuim) met bronnen en gewichten."""
+    from . import audit
+    from .model import ProtocolscanError
+
+    try:
+        catalogue = audit.load_catalogue(requirements, extensions)
+    except ProtocolscanError as exc:
+        _err(f"FOUT: {exc}")
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(audit.list_requirements(catalogue, peildatum), ensure_ascii=False, indent=2))
+    else:
+        click.echo(audit.requirements_text(catalogue, peildatum), nl=False)
+
+
 def _as_text(doc) -> str:
-    lines = [f"== {doc.source} ({doc.format}" + (f", {doc.pages} pagina's" if doc.pages else "")
+    pages = f", {doc.pages} pagina" + ("'s" if doc.pages != 1 else "") if doc.pages else ""
+    lines = [f"== {doc.source} ({doc.format}" + pages
              + (f", OCR op pagina {', '.join(map(str, doc.ocr_pages))}" if doc.ocr_pages else "") + ")"]
     for p in doc.passages:
         page = f"p.{p.page:<3}" if p.page else "     "
