@@ -17,7 +17,8 @@ from pathlib import Path
 from lxml import etree
 
 from ..model import Block, Document, ExtractionError
-from .text import paragraph_blocks, strip_list_marker, typed_list_kind
+from .markers import strip_list_marker, typed_list_kind
+from .text import paragraph_blocks
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"

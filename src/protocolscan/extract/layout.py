@@ -19,9 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..model import Block
+from .markers import marker_match, strip_list_marker, typed_list_kind
 
-BULLET_RE = re.compile(r"^\s*([•●▪■◦○·‣⁃∙◼►➢✓✔\-–—*]|o(?=\s))\s+")
-NUMBER_RE = re.compile(r"^\s*((\d{1,2}|[a-z]|[ivx]{1,4})[.)]|\((\d{1,2}|[a-z])\))\s+(?=\S)")
 PAGE_NUMBER_RE = re.compile(
     r"^\s*(pagina|page|blz\.?|p\.)?\s*[-–—]?\s*\d{1,4}\s*[-–—]?\s*((van|of|/)\s*\d{1,4})?\s*$",
     re.IGNORECASE)
@@ -142,11 +141,7 @@ class _Group:
 
 
 def _starts_item(text: str) -> str | None:
-    if BULLET_RE.match(text):
-        return "li"
-    if NUMBER_RE.match(text):
-        return "ol"
-    return None
+    return typed_list_kind(text)
 
 
 def _style_changes(a: Line, b: Line, body: float) -> bool:
@@ -196,8 +191,7 @@ def _new_group(line: Line, page_no: int) -> _Group:
     group = _Group(lines=[line], page=page_no, kind=kind, text_x0=line.x0)
     if kind != "p":
         # Continuation lines of an item hang under its text, right of the marker.
-        marker = (BULLET_RE if kind == "li" else NUMBER_RE).match(line.text)
-        share = marker.end() / max(len(line.text), 1)
+        share = marker_match(line.text)[1].end() / max(len(line.text), 1)
         group.text_x0 = line.x0 + share * (line.x1 - line.x0)
     return group
 
@@ -246,12 +240,8 @@ def _group_text(group: _Group, vocabulary: set[str], strip_marker: bool = True) 
     text = ""
     for line in group.lines:
         text = join_hyphenated(text, line.text, vocabulary) if text else line.text.strip()
-    if not strip_marker:
-        pass
-    elif group.kind == "li":
-        text = BULLET_RE.sub("", text, count=1)
-    elif group.kind == "ol":
-        text = NUMBER_RE.sub("", text, count=1)
+    if strip_marker and group.kind in ("li", "ol"):
+        text = strip_list_marker(text)
     return " ".join(text.split())
 
 

@@ -14,33 +14,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .markers import strip_list_marker, typed_list_kind
 from ..model import Block, Document, ExtractionError
 
 # Bullet glyphs that may be glued to the text; Private Use Area characters are the
-# Symbol/Wingdings bullets of Word documents that lost their font.
-_GLYPH_BULLET = r"[•·▪■□◦●○‣⁃∙➢➤►▸✓✔→\uf000-\uf0ff]"
-# Characters that only count as a bullet when followed by whitespace.
-_SPACED_BULLET = r"(?:[-–—*+]|o(?=\s))"
-_BULLET_RE = re.compile(rf"^\s*(?:{_GLYPH_BULLET}\s*|{_SPACED_BULLET}\s+)(?=\S)")
-# "1.", "12)", "a.", "b)", "B)"; not "A. Verbeek", which is an initial.
-_NUMBER_RE = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-z][.)]|[A-Z]\))\s+(?=\S)")
-
-
-def typed_list_kind(text: str) -> str | None:
-    """'li' or 'ol' when the text starts with a typed bullet or number marker."""
-    if _BULLET_RE.match(text):
-        return "li"
-    if _NUMBER_RE.match(text):
-        return "ol"
-    return None
-
-
-def strip_list_marker(text: str) -> str:
-    """The text without its leading bullet or number marker (unchanged if none)."""
-    match = _BULLET_RE.match(text) or _NUMBER_RE.match(text)
-    return text[match.end():] if match else text
-
-
 def split_typed_list(text: str) -> list[tuple[str, str]] | None:
     """Split a multi-line text whose lines are typed list items into (kind, text).
 
