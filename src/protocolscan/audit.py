@@ -247,31 +247,57 @@ def _gold_tags(passages: list[Passage], codes: list[list[str]]) -> None:
         p.tags = [Tag(c, 1.0, "gold") for c in cs]
 
 
-def _predicted_codes(gold_docs) -> tuple[dict[str, list[list[str]]] | None, str]:
-    """Per document the codes of a model that did not see that document, if the
-    tagging stage offers cross-validated predictions; else None and a note."""
+def cross_validated_codes(sets: Sequence[str] = ("seed",), folds: int = 5) -> dict[str, list[list[str]]]:
+    """Codes per passage for every labelled document, predicted by a tagger trained
+    on the other folds (grouped by document), using the tagging stage's training
+    API. Slow: one training per fold (minutes each)."""
+    import copy
+
+    learn = importlib.import_module("protocolscan.learn")
+    from .tagging.tagger import DEFAULT_SEED, Tagger
+
+    # Train on every labelled set the tagger normally uses (the `extra` set has codes
+    # but no verdicts); the folds are grouped by document, so each document's codes
+    # come from a model that never saw it.
+    docs = learn.labelled_documents(tuple(dict.fromkeys([*sets, *getattr(learn, "DEFAULT_SETS", ())])))
+    book = learn.load_codebook()
+    rules = learn.load_rules(None, book)
+    predicted: dict[str, list[list[str]]] = {}
+    for train_idx, test_idx in learn.grouped_folds(docs, folds, DEFAULT_SEED):
+        tagger = Tagger.train([docs[i] for i in train_idx], book, rules, seed=DEFAULT_SEED)
+        for i in test_idx:
+            document = copy.deepcopy(docs[i].document)
+            for p in document.passages:
+                p.tags = []
+            tagger.tag(document)
+            predicted[document.id] = [[t.code for t in p.tags] for p in document.passages]
+    return predicted
+
+
+def _predicted_codes(sets: Sequence[str]) -> tuple[dict[str, list[list[str]]] | None, str]:
+    """Per document the codes of a model that did not see that document, or None
+    and the reason."""
     try:
-        learn = importlib.import_module("protocolscan.learn")
+        importlib.import_module("protocolscan.learn")
+        importlib.import_module("protocolscan.tagging.tagger")
     except ImportError:
-        return None, "geen getraind model (protocolscan.learn ontbreekt): alleen gouden codes gebruikt"
-    for name in ("cross_val_codes", "cross_validated_codes", "crossval_predict"):
-        fn = getattr(learn, name, None)
-        if fn is not None:
-            try:
-                return fn(gold_docs), f"codes voorspeld met kruisvalidatie per document ({name})"
-            except Exception as err:  # report and fall back rather than fail the evaluation
-                return None, f"kruisvalidatie mislukt ({err}): alleen gouden codes gebruikt"
-    return None, ("het model biedt geen kruisgevalideerde voorspellingen; een model dat de "
-                  "documenten zelf zag zou te gunstig scoren: alleen gouden codes gebruikt")
+        return None, "geen tagger beschikbaar (protocolscan.learn ontbreekt): alleen gouden codes gebruikt"
+    try:
+        return cross_validated_codes(sets), "codes voorspeld door een tagger die het document niet zag (5-voudige kruisvalidatie per document)"
+    except Exception as err:  # report and fall back rather than fail the evaluation
+        return None, f"kruisvalidatie van de tagger mislukt ({err}): alleen gouden codes gebruikt"
 
 
 def evaluate_verdicts(sets: Sequence[str] = ("seed",), use_gold_codes: bool = True,
-                      catalogue: Catalogue | None = None) -> VerdictEvaluation:
+                      catalogue: Catalogue | None = None, codes: str | None = None,
+                      predicted: dict[str, list[list[str]]] | None = None) -> VerdictEvaluation:
     """Score every labelled document and compare with its gold verdicts.
 
     With ``use_gold_codes`` the passages carry the human codes, which measures the
     checkers alone; otherwise codes come from cross-validated model predictions
-    (by document), which measures the whole pipeline.
+    (by document), which measures the whole pipeline. ``codes="none"`` scores with no
+    codes at all (text patterns only: how far the checkers degrade). ``predicted``
+    passes precomputed codes per document id (e.g. from ``cross_validated_codes``).
     """
     from .gold import load_gold  # labelled data: only evaluation needs it
 
@@ -279,17 +305,25 @@ def evaluate_verdicts(sets: Sequence[str] = ("seed",), use_gold_codes: bool = Tr
     settings = load_settings()
     study = load_study()
     golds = [g for s in sets for g in load_gold(s)]
-    evaluation = VerdictEvaluation(codes="gouden codes" if use_gold_codes else "model")
-    predicted = None
-    if not use_gold_codes:
-        predicted, note = _predicted_codes(golds)
+    if codes == "none":
+        evaluation = VerdictEvaluation(codes="geen codes (alleen tekstpatronen)")
+    else:
+        evaluation = VerdictEvaluation(codes="gouden codes" if use_gold_codes and predicted is None
+                                       else "voorspelde codes (kruisvalidatie)")
+    if codes != "none" and not use_gold_codes and predicted is None:
+        predicted, note = _predicted_codes(sets)
         evaluation.notes.append(note)
         if predicted is None:
             evaluation.codes = "gouden codes (geen model beschikbaar)"
     for g in golds:
+        if not g.requirements:  # e.g. the `extra` set: codes only, no verdicts
+            continue
         doc = g.document
-        codes = predicted.get(g.id, g.codes) if predicted else g.codes
-        _gold_tags(doc.passages, codes)
+        if codes == "none":
+            passage_codes = [[] for _ in doc.passages]
+        else:
+            passage_codes = predicted.get(g.id, g.codes) if predicted else g.codes
+        _gold_tags(doc.passages, passage_codes)
         score(doc, catalogue=catalogue, settings=settings, study=study)
         evaluation.documents += 1
         for v in doc.verdicts:
@@ -302,3 +336,30 @@ def evaluate_verdicts(sets: Sequence[str] = ("seed",), use_gold_codes: bool = Tr
 def schema() -> dict:
     """The JSON schema of the report (for ``--format json`` consumers)."""
     return load_schema()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m protocolscan.audit evaluate [--codes gold|model|none] [--json]``
+    (the lead wires the same into ``protocolscan evaluate``)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m protocolscan.audit",
+                                     description="Vergelijk de oordelen met de gouden standaard.")
+    parser.add_argument("command", choices=["evaluate", "requirements"])
+    parser.add_argument("--codes", choices=["gold", "model", "none"], default="gold",
+                        help="codes per passage: gouden codes, een kruisgevalideerd model of geen")
+    parser.add_argument("--sets", default="seed", help="corpusdelen, met komma's gescheiden")
+    parser.add_argument("--json", action="store_true", help="uitvoer als JSON")
+    args = parser.parse_args(argv)
+    if args.command == "requirements":
+        print(requirements_text(), end="")
+        return 0
+    evaluation = evaluate_verdicts(tuple(args.sets.split(",")), use_gold_codes=args.codes == "gold",
+                                   codes="none" if args.codes == "none" else None)
+    print(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2) if args.json else evaluation.to_text(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,8 +7,9 @@ as ``ExtractionError`` naming the file and the reason in Dutch.
 
 from __future__ import annotations
 
+import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import Document, ExtractionError
@@ -33,6 +34,7 @@ class ExtractOptions:
     ocr: str = "auto"
     ocr_language: str = "nld"
     ocr_dpi: int = 300
+    ocr_workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     pdf_engine: str = "auto"  # auto | pdfium | pdfplumber
     max_pages: int = 5000
     max_docx_uncompressed: int = 200 * 1024 * 1024

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import ctypes
 import re
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..model import Document, ExtractionError, NeedsOCRError
@@ -106,7 +108,12 @@ def _open_pdfium(path: Path):
 
 
 def _pages_pdfium(path: Path, options):
+    """Yield the pages in order. Pages that need OCR are rendered here (pdfium is not
+    thread-safe) and recognised by Tesseract processes in a small pool, so a scanned
+    document keeps both cores busy; at most ``ocr_workers`` page images wait."""
     pdf = _open_pdfium(path)
+    workers = max(1, options.ocr_workers)
+    pending: deque = deque()
     try:
         count = len(pdf)
         if count == 0:
@@ -114,21 +121,36 @@ def _pages_pdfium(path: Path, options):
         if count > options.max_pages:
             raise ExtractionError(path, f"het PDF-bestand heeft {count} pagina's; de grens is {options.max_pages}",
                                   "splits het bestand of verhoog --max-pages")
-        for index in range(count):
-            page = pdf[index]
-            try:
-                content = _read_page_pdfium(page, index + 1)
-                if text_is_garbage(" ".join(ln.text for ln in content.lines) + " ".join(
-                        " ".join(r.cells) for r in content.rows)):
-                    content = _ocr_or_skip(path, page, index + 1, options)
-                yield content
-            finally:
-                page.close()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for index in range(count):
+                page = pdf[index]
+                try:
+                    content = _read_page_pdfium(page, index + 1)
+                    if text_is_garbage(" ".join(ln.text for ln in content.lines) + " ".join(
+                            " ".join(r.cells) for r in content.rows)):
+                        content = _ocr_or_skip(path, page, index + 1, options, pool)
+                finally:
+                    page.close()
+                pending.append(content)
+                while pending and (not isinstance(pending[0], Future)
+                                   or sum(isinstance(p, Future) for p in pending) > workers):
+                    yield _resolved(pending.popleft())
+            while pending:
+                yield _resolved(pending.popleft())
     finally:
+        for item in pending:
+            if isinstance(item, Future):
+                item.cancel()
         pdf.close()
 
 
-def _ocr_or_skip(path: Path, page, number: int, options) -> PageContent:
+def _resolved(item) -> PageContent:
+    return item.result() if isinstance(item, Future) else item
+
+
+def _ocr_or_skip(path: Path, page, number: int, options, pool=None):
+    """OCR the page (a Future when a pool is given), or mark it skipped, or raise
+    NeedsOCRError when OCR is wanted but Tesseract is missing."""
     width, height = page.get_size()
     if options.ocr == "never" or (options.ocr == "auto" and not ocr_mod.available(options.ocr_language)):
         if options.ocr == "auto":
@@ -137,9 +159,13 @@ def _ocr_or_skip(path: Path, page, number: int, options) -> PageContent:
         content = PageContent(number=number, width=width, height=height)
         content.skipped = True  # type: ignore[attr-defined]
         return content
-    image = page.render(scale=options.ocr_dpi / 72).to_pil()
-    lines, rows = ocr_mod.ocr_image(image, options.ocr_dpi, options.ocr_language, path, number)
-    return PageContent(number=number, width=width, height=height, lines=lines, rows=rows, ocr=True)
+    image = page.render(scale=options.ocr_dpi / 72, grayscale=True).to_pil()
+
+    def recognise() -> PageContent:
+        lines, rows = ocr_mod.ocr_image(image, options.ocr_dpi, options.ocr_language, path, number)
+        return PageContent(number=number, width=width, height=height, lines=lines, rows=rows, ocr=True)
+
+    return pool.submit(recognise) if pool is not None else recognise()
 
 
 def _read_page_pdfium(page, number: int) -> PageContent:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup, escape
 from rich import box
 from rich.console import Console
 from rich.markup import escape as rich_escape
@@ -87,8 +86,7 @@ def to_json(report: dict[str, Any]) -> str:
 
 
 def to_html(report: dict[str, Any]) -> str:
-    html = _environment("html").get_template("report.html.j2").render(**_context(report))
-    return html if isinstance(html, str) else str(Markup(html))
+    return _environment("html").get_template("report.html.j2").render(**_context(report))
 
 
 def to_markdown(report: dict[str, Any]) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -49,6 +51,7 @@ class Element:
     codes_or: list[str] = field(default_factory=list)  # OR: one of these codes suffices
     where: str = "scope"  # scope | document
     sufficient: bool = False  # found -> voldaan on its own (e.g. a named separate protocol)
+    same_sentence: bool = False  # the `all` patterns must match within one sentence
 
 
 @dataclass
@@ -143,9 +146,28 @@ def _fail(where: str, message: str) -> None:
     raise CatalogueError(f"{where}: {message}")
 
 
+# libyaml's loader is ~10x faster than the pure-Python one; same safe subset.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return _cached_yaml(str(Path(path).resolve()), Path(path).stat().st_mtime_ns)
+    except FileNotFoundError:
+        raise CatalogueError(f"{path}: bestand niet gevonden") from None
+    except yaml.YAMLError as err:
+        raise CatalogueError(f"{path}: geen geldige YAML ({err})") from None
+
+
+@lru_cache(maxsize=32)
+def _cached_yaml(path: str, mtime_ns: int) -> Any:
+    """Parsed YAML per file version (a changed file is read again)."""
+    return _parse_yaml(Path(path))
+
+
+def _parse_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_SafeLoader)
     except FileNotFoundError:
         raise CatalogueError(f"{path}: bestand niet gevonden") from None
     except yaml.YAMLError as err:
@@ -158,11 +180,20 @@ def _check_regexes(where: str, patterns: list[str]) -> list[str]:
     if not isinstance(patterns, list):
         _fail(where, "verwacht een lijst met zoekpatronen")
     for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as err:
-            _fail(where, f"ongeldig zoekpatroon {pattern!r} ({err})")
+        error = _regex_error(pattern)
+        if error:
+            _fail(where, f"ongeldig zoekpatroon {pattern!r} ({error})")
     return list(patterns)
+
+
+@lru_cache(maxsize=8192)
+def _regex_error(pattern: str) -> str:
+    """Why a pattern does not compile ('' when it does); cached across loads."""
+    try:
+        re.compile(pattern)
+    except re.error as err:
+        return str(err)
+    return ""
 
 
 def _parse_check(where: str, raw: Any) -> Check:
@@ -192,14 +223,16 @@ def _parse_check(where: str, raw: Any) -> Check:
             _fail(ew, "'where' is 'scope' of 'document'")
         if not (el.get("any") or el.get("all") or el.get("codes") or el.get("codes_or")):
             _fail(ew, "een element heeft 'any', 'all', 'codes' of 'codes_or' nodig")
-        unknown_el = set(el) - {"id", "label_nl", "any", "all", "codes", "codes_or", "where", "sufficient"}
+        unknown_el = set(el) - {"id", "label_nl", "any", "all", "codes", "codes_or", "where", "sufficient",
+                                "same_sentence"}
         if unknown_el:
             _fail(ew, f"onbekende velden: {', '.join(sorted(unknown_el))}")
         check.elements.append(Element(
             id=str(el["id"]), label_nl=str(el["label_nl"]),
             any=_check_regexes(ew, el.get("any", [])), all=_check_regexes(ew, el.get("all", [])),
             codes=list(el.get("codes", [])), codes_or=list(el.get("codes_or", [])),
-            where=el.get("where", "scope"), sufficient=bool(el.get("sufficient", False))))
+            where=el.get("where", "scope"), sufficient=bool(el.get("sufficient", False)),
+            same_sentence=bool(el.get("same_sentence", False))))
     n = len(check.elements)
     if check.voldaan is not None and not 0 <= int(check.voldaan) <= n:
         _fail(where, f"'voldaan' moet tussen 0 en {n} liggen")
@@ -283,13 +316,20 @@ def load_catalogue(path: str | Path | None = None,
                    extensions: Iterable[str | Path] = ()) -> Catalogue:
     """Load the catalogue (default: the packaged one) and merge extension files."""
     path = Path(path) if path else DEFAULT_CATALOGUE
-    version, entries = _entries_of(_read_yaml(path), path)
+    data = _read_yaml(path)
+    if isinstance(data, dict) and data.get("extends"):
+        # A region's file that says `extends: default` (or names a base file) is an
+        # extension: `--requirements regio.yaml` then keeps the packaged catalogue.
+        base = data["extends"]
+        base_path = DEFAULT_CATALOGUE if base in (True, "default") else (path.parent / str(base))
+        return load_catalogue(base_path, [path, *extensions])
+    version, entries = _entries_of(copy.deepcopy(data), path)
     if not version:
         _fail(str(path), "het veld 'version' ontbreekt")
     sources = [str(path)]
     for ext in extensions:
         ext = Path(ext)
-        ext_version, ext_entries = _entries_of(_read_yaml(ext), ext)
+        ext_version, ext_entries = _entries_of(copy.deepcopy(_read_yaml(ext)), ext)
         entries = _merge_entries(entries, ext_entries, str(ext))
         version = f"{version}+{ext_version or ext.stem}"
         sources.append(str(ext))
@@ -324,4 +364,4 @@ def load_settings(path: str | Path | None = None) -> Settings:
 def load_study(path: str | Path | None = None) -> dict[str, Any]:
     """The reference figures of the study's table B2.3, keyed by codebook code."""
     path = Path(path) if path else DEFAULT_STUDY
-    return _read_yaml(path)
+    return copy.deepcopy(_read_yaml(path))

@@ -68,11 +68,6 @@ def view_document(doc: Document) -> list[PassageView]:
             for p in doc.passages]
 
 
-@lru_cache(maxsize=4096)
-def _compile(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def fill_placeholders(pattern: str, values: dict[str, Any]) -> str:
     """Replace ``<<name>>`` with a regional setting (a list becomes alternatives)."""
     def repl(match: re.Match[str]) -> str:
@@ -85,17 +80,36 @@ def fill_placeholders(pattern: str, values: dict[str, Any]) -> str:
     return re.sub(r"<<(\w+)>>", repl, pattern)
 
 
+@lru_cache(maxsize=8192)
+def _compile_filled(pattern: str, regional: tuple) -> re.Pattern[str]:
+    return re.compile(fill_placeholders(pattern, dict(regional)))
+
+
+@lru_cache(maxsize=4096)
+def _compile_any(patterns: tuple[str, ...], regional: tuple) -> re.Pattern[str]:
+    values = dict(regional)
+    return re.compile("|".join(f"(?:{fill_placeholders(p, values)})" for p in patterns))
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
 class Matcher:
-    """Regex matching with the regional settings filled in."""
+    """Regex matching with the regional settings filled in (compiled once)."""
 
     def __init__(self, regional: dict[str, Any] | None = None):
-        self.regional = regional or {}
+        self.regional = tuple(sorted((k, _freeze(v)) for k, v in (regional or {}).items()))
 
     def search(self, pattern: str, text: str) -> re.Match[str] | None:
-        return _compile(fill_placeholders(pattern, self.regional)).search(text)
+        return _compile_filled(pattern, self.regional).search(text)
 
     def any(self, patterns: Iterable[str], text: str) -> bool:
-        return any(self.search(p, text) for p in patterns)
+        # One alternation instead of a loop: far fewer calls on long documents.
+        patterns = tuple(patterns)
+        if not patterns:
+            return False
+        return _compile_any(patterns, self.regional).search(text) is not None
 
     def all(self, patterns: Iterable[str], text: str) -> bool:
         return all(self.search(p, text) for p in patterns)
@@ -147,6 +161,8 @@ def element_matches(el: Element, pv: PassageView, m: Matcher) -> bool:
         return False
     if el.any and not m.any(el.any, pv.text):
         return False
+    if el.same_sentence and el.all:
+        return any(m.all(el.all, sentence) for _, sentence in split_sentences(pv.text))
     return m.all(el.all, pv.text)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..model import Document
+from ..model import Document, ProtocolscanError
 from .facts import normalize
 
 SECTOR_SIGNALS = {
@@ -98,16 +98,23 @@ def _title_sectors(title: str) -> list[str]:
 
 
 def detect_sector(doc: Document, override: str | None = None) -> SectorInfo:
-    """Detect sector, covered sectors and level; ``override`` (po/so/vso/vo/regio or a
-    comma list such as ``po,so``) wins over the text."""
+    """Detect sector, covered sectors and level. ``override`` wins over the text:
+    ``po``/``so``/``vso``/``vo`` (or a list such as ``so,vso`` for a school with two
+    sectors), ``regio`` (a regional protocol; sectors from the text) or ``regio,po,vo``.
+    An unknown value raises ProtocolscanError with a Dutch message."""
     scores = sector_scores(doc)
     level = detect_level(doc)
     if override:
-        parts = [s.strip() for s in override.split(",") if s.strip()]
-        if len(parts) == 1 and parts[0] != "regio":
-            return SectorInfo(parts[0], parts, "school", scores, "opgegeven")
-        named = [s for s in parts if s != "regio"] or _regional_covers(doc)
-        return SectorInfo("regio", named, "regionaal", scores, "opgegeven")
+        parts = [s.strip().lower() for s in override.split(",") if s.strip()]
+        bad = [s for s in parts if s not in ALL_SECTORS + ["regio"]]
+        if bad or not parts:
+            raise ProtocolscanError(f"onbekende sector {', '.join(bad) or override!r} (kies uit po, so, vso, vo, regio)")
+        if "regio" in parts:
+            # "regio" alone: the sectors the text names; "regio,po,vo": those.
+            named = [s for s in parts if s != "regio"] or _regional_covers(doc)
+            return SectorInfo("regio", named, "regionaal", scores, "opgegeven")
+        # One school sector, or several for a school that has them ("so,vso").
+        return SectorInfo(parts[0], parts, "school" if level == "school" else level, scores, "opgegeven")
     if level == "regionaal":
         return SectorInfo("regio", _regional_covers(doc), level, scores)
     title = _texts(doc)[0]
