@@ -52,6 +52,7 @@ def passage_records(doc: Document) -> Iterator[dict]:
         if p.tags:
             record["codes"] = [t.code for t in p.tags]
             record["scores"] = {t.code: round(t.score, 4) for t in p.tags}
+            record["sources"] = {t.code: t.source for t in p.tags}
             record["evidence"] = {t.code: t.evidence for t in p.tags if t.evidence}
         yield record
 

@@ -94,7 +94,7 @@ def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
     except OSError as err:
         raise CodebookError(path, f"{what}bestand kan niet gelezen worden ({err.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (regel {mark.line + 1})" if mark is not None else ""

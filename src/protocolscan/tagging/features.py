@@ -42,6 +42,7 @@ class PassageContext:
     doc: object  # spaCy Doc of passage.text
     hits: list  # RuleHit list of this passage (text and heading)
     lead_hits: list = field(default_factory=list)  # text hits of the lead-in passage
+    lead: Passage | None = None  # the lead-in passage itself
 
 
 def lead_in_index(passages: list[Passage], i: int) -> int | None:

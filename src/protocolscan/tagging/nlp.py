@@ -46,7 +46,6 @@ def make_nlp(lemma_table: Mapping[str, str] | None = None):
 
     Without a table, the full Dutch table of spacy-lookups-data is used.
     """
-    import spacy
     from spacy.lang.nl import Dutch
     from spacy.lookups import Lookups
 
@@ -65,7 +64,6 @@ def make_nlp(lemma_table: Mapping[str, str] | None = None):
     lookups = Lookups()
     lookups.add_table("lemma_lookup", dict(lemma_table))
     lemmatizer.initialize(lookups=lookups)
-    del spacy
     return nlp
 
 

@@ -61,6 +61,17 @@ class RuleSet:
     def codes(self) -> list[str]:
         return sorted({p.code for p in self.patterns})
 
+    def to_mapping(self) -> dict[str, Any]:
+        """The rules as the YAML structure they were read from (JSON-ready)."""
+        codes: dict[str, list[dict]] = {}
+        for p in self.patterns:
+            entry: dict[str, Any] = {"id": p.id, p.kind: p.value, "source": p.source}
+            if p.part:
+                entry["part"] = True
+            codes.setdefault(p.code, []).append(entry)
+        return {"version": self.version, "codebook": self.codebook_version, "lemmas": self.lemmas,
+                "codes": codes}
+
 
 @dataclass(slots=True)
 class RuleHit:
@@ -87,10 +98,14 @@ def load_rules(path: str | Path | None = None, codebook: Codebook | None = None)
 def rules_from_text(text: str, codebook: Codebook | None = None, path: str = "<regels>") -> RuleSet:
     import yaml
 
-    return rules_from_mapping(yaml.safe_load(text), path, codebook, text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return rules_from_mapping(yaml.load(text, Loader=loader), path, codebook, text)
 
 
-def rules_from_mapping(data: dict, path: str | Path, codebook: Codebook | None, text: str = "") -> RuleSet:
+def rules_from_mapping(data: dict, path: str | Path, codebook: Codebook | None, text: str = "",
+                       validate: bool = True) -> RuleSet:
+    """Rules from parsed YAML. ``validate=False`` skips compiling the regexes, for rules
+    that a trained model stores (they were validated when it was trained)."""
     unknown = set(data) - RULES_TOP_KEYS
     if unknown:
         raise CodebookError(path, f"onbekende sleutel(s) bovenaan: {', '.join(sorted(unknown))}")
@@ -101,7 +116,7 @@ def rules_from_mapping(data: dict, path: str | Path, codebook: Codebook | None, 
         if known_codes is not None and code not in known_codes:
             raise CodebookError(path, f"regels voor onbekende code '{code}'")
         for i, entry in enumerate(entries or []):
-            pattern = pattern_from_entry(entry, code, i, path)
+            pattern = pattern_from_entry(entry, code, i, path, validate)
             if pattern.id in seen:
                 raise CodebookError(path, f"patroon-id '{pattern.id}' komt meer dan eens voor")
             seen.add(pattern.id)
@@ -116,7 +131,7 @@ def rules_from_mapping(data: dict, path: str | Path, codebook: Codebook | None, 
                    patterns=patterns, lemmas=lemmas, text=text)
 
 
-def pattern_from_entry(entry: Any, code: str, index: int, path: str | Path) -> Pattern:
+def pattern_from_entry(entry: Any, code: str, index: int, path: str | Path, validate: bool = True) -> Pattern:
     where = f"{code}, patroon {index + 1}"
     if not isinstance(entry, dict):
         raise CodebookError(path, f"{where}: moet een mapping zijn")
@@ -130,7 +145,7 @@ def pattern_from_entry(entry: Any, code: str, index: int, path: str | Path) -> P
     value = entry[kind]
     if kind in ("phrase", "lemma") and isinstance(value, str):
         value = [value]
-    if kind in ("word", "regex", "heading"):
+    if validate and kind in ("word", "regex", "heading"):
         try:
             re.compile(value)
         except (re.error, TypeError) as err:
@@ -220,20 +235,25 @@ class RuleMatcher:
         """Hits of the text patterns per text."""
         return [self.match_doc(doc) for doc in self.docs(texts)]
 
-    def match_doc(self, doc) -> list[RuleHit]:
-        """Hits of the text patterns (phrase, lemma, tokens, word, regex, all) in a Doc."""
+    def match_doc(self, doc, text: str | None = None) -> list[RuleHit]:
+        """Hits of the text patterns (phrase, lemma, tokens, word, regex, all) in a Doc.
+
+        ``text`` is the Doc's text when the caller has it: ``Doc.text`` rebuilds it
+        token by token."""
         vocab_strings = self.nlp.vocab.strings
         hits: list[RuleHit] = []
         spans = self.lower_matcher(doc) + self.lemma_matcher(doc)
         if len(self.token_matcher):
             spans += self.token_matcher(doc)
-        text = doc.text
+        if text is None:
+            text = doc.text
         for match_id, start, end in spans:
             pattern = self.by_id[vocab_strings[match_id]]
             span = doc[start:end]
-            hits.append(RuleHit(pattern.code, pattern.id, span.text, span.start_char, span.end_char))
+            start_char, end_char = span.start_char, span.end_char
+            hits.append(RuleHit(pattern.code, pattern.id, text[start_char:end_char], start_char, end_char))
         if self.word_patterns:
-            hits.extend(self.match_words(doc))
+            hits.extend(self.match_words(doc, text))
         for pattern, regex in self.regexes:
             m = regex.search(text)
             if m:
@@ -244,12 +264,11 @@ class RuleMatcher:
             hits = [h for h in hits if not self.by_id[h.pattern].part]
         return hits
 
-    def match_words(self, doc) -> list[RuleHit]:
+    def match_words(self, doc, text: str) -> list[RuleHit]:
         # Work on the arrays, not Token objects: creating Tokens is the slow part.
         hits = []
         cache = self.word_cache
         strings = self.nlp.vocab.strings
-        text = doc.text
         array = doc.to_array(["LOWER", "IDX", "LENGTH"]).tolist()
         for lower, idx, length in array:
             found = cache.get(lower)
@@ -288,7 +307,7 @@ class RuleMatcher:
         are context, the codebook never codes a bare heading."""
         if docs is None:
             docs = self.docs(p.text for p in passages)
-        text_hits = [self.match_doc(doc) for doc in docs]
+        text_hits = [self.match_doc(doc, p.text) for doc, p in zip(docs, passages)]
         out = []
         heading_cache: dict[tuple[str, ...], list[RuleHit]] = {}
         for p, hits in zip(passages, text_hits):
