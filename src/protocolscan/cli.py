@@ -297,6 +297,149 @@ def requirements_cmd(requirements, extensions, peildatum, fmt):
         click.echo(audit.requirements_text(catalogue, peildatum), nl=False)
 
 
+# ---------------------------------------------------------------- corpora
+
+@main.command("batch")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--db", "db", required=True, type=click.Path(path_type=Path),
+              help="SQLite-database voor de resultaten (wordt aangemaakt als hij niet bestaat).")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Aantal processen dat tegelijk bestanden verwerkt.")
+@click.option("--ocr", type=OCR_CHOICES, default="auto", show_default=True,
+              help="OCR voor gescande pagina's: auto, always of never.")
+@click.option("--model", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Ander taggermodel dan het meegeleverde.")
+@click.option("--requirements", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Andere eisenlijst (YAML).")
+@click.option("--peildatum", default=None, help="Datum waarop de eisen gelden (JJJJ-MM-DD; standaard vandaag).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: processen op deze computer; dask: een Dask-cluster (pip install 'protocolscan[dask]').")
+@click.option("--scheduler", default=None,
+              help="Adres van de Dask-scheduler, bijv. tcp://10.0.0.5:8786 (zonder: een lokaal cluster met -j workers).")
+@click.option("--no-progress", is_flag=True, help="Geen voortgangsbalk (voor logbestanden).")
+def batch_cmd(source, db, jobs, ocr, model, requirements, peildatum, executor, scheduler, no_progress):
+    """Codeer een hele map of een manifest (CSV) met protocollen in een database.
+
+    SOURCE is een map of een CSV met de kolommen file, school_id, school_name, sector
+    (po, so, vso, vo, regio) en region. Ongewijzigde bestanden worden overgeslagen;
+    een afgebroken run gaat de volgende keer verder waar hij was.
+    """
+    from .batch import run_batch
+    from .model import ProtocolscanError
+
+    if scheduler and executor != "dask":
+        _err("FOUT: --scheduler hoort bij --executor dask")
+        sys.exit(2)
+    try:
+        summary = run_batch(source, db, jobs=jobs, model=model, ocr=ocr, requirements=requirements,
+                            peildatum=peildatum, progress=not no_progress and sys.stderr.isatty(),
+                            executor=executor, scheduler=scheduler)
+    except ProtocolscanError as err:
+        _err(f"FOUT: {err}")
+        sys.exit(2)
+    click.echo(summary.to_text())
+    if summary.error or summary.needs_ocr:
+        sys.exit(1)
+
+
+@main.command("table")
+@click.option("--db", "db", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--table", "table", type=click.Choice(["b23", "b21", "verdicts", "all"]), default="b23",
+              show_default=True, help="B2.3 (topics per code), B2.1 (ontvangen/geanalyseerd), eisen per school.")
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "xlsx"]), default="md", show_default=True)
+@click.option("--by", type=click.Choice(["sector", "region"]), default=None, help="Tabel B2.3 per sector of regio.")
+@click.option("--coder", default="protocolscan", show_default=True, help="Welke codeur (protocolscan of een mens).")
+@click.option("-o", "--output", "output", default=None, help="Uitvoerbestand (nodig voor xlsx).")
+def table_cmd(db, table, fmt, by, coder, output):
+    """Maak tabel B2.3, B2.1 of het overzicht van de eisen uit een batch-database."""
+    from .batch import write_table
+    from .model import ProtocolscanError
+
+    if fmt == "xlsx" and not output:
+        output = f"tabellen-{table}.xlsx"
+    try:
+        text = write_table(db, output, table=table, fmt=fmt, by=by, coder=coder)
+    except ProtocolscanError as err:
+        _err(f"FOUT: {err}")
+        sys.exit(2)
+    if text is not None:
+        click.echo(text, nl=False)
+    else:
+        _err(f"Geschreven: {output}")
+
+
+@main.command("export")
+@click.option("--db", "db", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "qdpx", "qdc"]), required=True,
+              help="Gecodeerde passages (csv, xlsx), REFI-QDA-project (qdpx) of codeboek (qdc).")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--coder", default="protocolscan", show_default=True, help="Welke codering exporteren.")
+def export_cmd(db, fmt, output, coder):
+    """Exporteer de codering voor Excel of voor QualCoder, MAXQDA, ATLAS.ti en NVivo."""
+    from .batch import export
+    from .model import ProtocolscanError
+
+    try:
+        export(db, fmt, output, coder=coder)
+    except ProtocolscanError as err:
+        _err(f"FOUT: {err}")
+        sys.exit(2)
+    _err(f"Geschreven: {output}")
+
+
+@main.command("import")
+@click.argument("qdpx", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", "db", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--coder", default=None,
+              help="Naam van de codeur (standaard: de gebruiker in het .qdpx-bestand).")
+def import_cmd(qdpx, db, coder):
+    """Lees een nagekeken REFI-QDA-project (.qdpx) terug als menselijke codering."""
+    from .batch import import_qdpx
+    from .model import ProtocolscanError
+
+    try:
+        counts = import_qdpx(db, qdpx, coder=coder)
+    except ProtocolscanError as err:
+        _err(f"FOUT: {err}")
+        sys.exit(2)
+    click.echo(f"{counts['coderingen']} codering(en) van {', '.join(counts['codeurs'])} ingelezen uit "
+               f"{counts['bronnen']} bron(nen).")
+    if counts["onbekende_bronnen"]:
+        _err("LET OP: niet in de database of met andere tekst: " + ", ".join(counts["onbekende_bronnen"]))
+    if counts["onbekende_codes"]:
+        _err(f"LET OP: {len(counts['onbekende_codes'])} code(s) niet in het codeboek; overgeslagen.")
+
+
+@main.command("agree")
+@click.argument("coding_a")
+@click.argument("coding_b")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", "output", default=None, help="Schrijf naar dit bestand.")
+def agree_cmd(coding_a, coding_b, fmt, output):
+    """Overeenstemming tussen twee coderingen: Cohen's kappa, Krippendorff's alpha en
+    percentage per code, per passage en per document.
+
+    Elke codering is een .qdpx, een CSV met gecodeerde passages (uit 'export') of
+    db:PAD[:codeur] (standaard codeur: protocolscan).
+    """
+    from .batch import agree
+    from .model import ProtocolscanError
+
+    try:
+        report = agree(coding_a, coding_b)
+    except ProtocolscanError as err:
+        _err(f"FOUT: {err}")
+        sys.exit(2)
+    if fmt == "csv":
+        text = report.to_csv()
+    elif fmt == "json":
+        text = json.dumps(report.to_dicts(), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = report.to_text()
+    with _output(output) as out:
+        out.write(text)
+
+
 def _as_text(doc) -> str:
     pages = f", {doc.pages} pagina" + ("'s" if doc.pages != 1 else "") if doc.pages else ""
     lines = [f"== {doc.source} ({doc.format}" + pages
