@@ -547,3 +547,55 @@ def _write_atomic(target: Path, content: str | bytes) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------ charts and report
+def make_charts(db: str | Path, out_dir: str | Path, formats: Iterable[str] = ("png", "svg"),
+                coder: str = store.MACHINE_CODER) -> list[Path]:
+    """The heatmap (schools x codes) and the bar chart (% of schools per code per
+    sector) of a store, written to ``out_dir`` as heatmap.png, sectoren.svg, ...;
+    returns the paths written."""
+    from .corpus import charts
+
+    formats = charts.check_formats(formats)
+    conn = store.connect(db, create=False)
+    try:
+        files = charts.chart_files(conn, codebook_info(), formats, coder=coder)
+    finally:
+        conn.close()
+    written = []
+    for name, content in files.items():
+        target = Path(out_dir) / name
+        _write_atomic(target, content)
+        written.append(target)
+    return written
+
+
+def corpus_report(db: str | Path, out: str | Path, coder: str = store.MACHINE_CODER,
+                  requirements: str | Path | None = None) -> Path:
+    """The HTML corpus report of a store (tables B2.1 and B2.3 beside the reference
+    study, the charts, verdicts per requirement), written atomically to ``out``."""
+    import datetime as dt
+
+    from .corpus import charts
+    from .scoring import load_study
+
+    meta = {"generator": f"protocolscan {protocolscan.__version__}", "db": Path(db).name,
+            "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "versions": _versions_nl(pipeline_versions(requirements=requirements))}
+    conn = store.connect(db, create=False)
+    try:
+        html = charts.report_html(conn, codebook_info(), requirement_titles(requirements), study=load_study(),
+                                  coder=coder, meta=meta)
+    finally:
+        conn.close()
+    _write_atomic(Path(out), html)
+    return Path(out)
+
+
+def _versions_nl(versions: dict[str, str]) -> dict[str, str]:
+    names = {"protocolscan": "protocolscan", "codebook": "codeboek", "model": "model", "catalogue": "eisenlijst"}
+    return {names.get(k, k): v for k, v in versions.items()}
+
+
+__all__ += ["make_charts", "corpus_report"]

@@ -440,6 +440,49 @@ def agree_cmd(coding_a, coding_b, fmt, output):
         out.write(text)
 
 
+@main.command("chart")
+@click.option("--db", "db", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Map waarin de grafieken komen (wordt aangemaakt).")
+@click.option("--format", "fmt", default="png,svg", show_default=True,
+              help="Bestandsformaten, komma-gescheiden: png, svg of png,svg.")
+@click.option("--coder", default="protocolscan", show_default=True, help="Welke codeur (protocolscan of een mens).")
+def chart_cmd(db, output, fmt, coder):
+    """Maak een heatmap (scholen x codes) en een staafdiagram (% scholen per code per
+    sector) uit een batch-database, als PNG en/of SVG."""
+    from .batch import make_charts
+    from .model import ProtocolscanError
+
+    try:
+        written = make_charts(db, output, formats=fmt.split(","), coder=coder)
+    except ProtocolscanError as err:
+        _err(f"FOUT: {err}")
+        sys.exit(2)
+    for path in written:
+        _err(f"Geschreven: {path}")
+
+
+@main.command("corpus-report")
+@click.option("--db", "db", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output", default="corpusrapport.html", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Het HTML-bestand.")
+@click.option("--coder", default="protocolscan", show_default=True, help="Welke codeur (protocolscan of een mens).")
+@click.option("--requirements", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Andere eisenlijst (YAML) voor de namen van de eisen.")
+def corpus_report_cmd(db, output, coder, requirements):
+    """Maak één HTML-rapport over het hele corpus: tabellen B2.1 en B2.3 (naast het
+    referentieonderzoek), de grafieken en de oordelen per eis over de scholen."""
+    from .batch import corpus_report
+    from .model import ProtocolscanError
+
+    try:
+        corpus_report(db, output, coder=coder, requirements=requirements)
+    except ProtocolscanError as err:
+        _err(f"FOUT: {err}")
+        sys.exit(2)
+    _err(f"Geschreven: {output}")
+
+
 def _as_text(doc) -> str:
     pages = f", {doc.pages} pagina" + ("'s" if doc.pages != 1 else "") if doc.pages else ""
     lines = [f"== {doc.source} ({doc.format}" + pages

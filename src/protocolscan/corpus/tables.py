@@ -109,14 +109,14 @@ def school_groups(conn: sqlite3.Connection, by: str | None) -> dict[str, str]:
 
 def b23_table(conn: sqlite3.Connection, info: dict[str, Any], coder: str, by: str | None) -> Table:
     groups = school_groups(conn, by)
-    code_schools = _code_schools(conn, coder)
+    code_schools = code_schools(conn, coder)
     level_schools = _level_schools(conn)
     columns = (["groep"] if by else []) + B23_COLUMNS
     rows = []
     for group in sorted(set(groups.values())):
         members = {s for s, g in groups.items() if g == group}
         n = len(members)
-        for category, code, label, counts in _b23_lines(info, code_schools, level_schools):
+        for category, code, label, counts in b23_lines(info, code_schools, level_schools):
             freq = sum(c for s, c in counts.items() if s in members)
             schools = sum(1 for s, c in counts.items() if s in members and c)
             row = {"hoofdcategorie": category, "code": code, "label": label, "frequentie_codering": freq,
@@ -132,7 +132,7 @@ def b23_table(conn: sqlite3.Connection, info: dict[str, Any], coder: str, by: st
     return Table("b23", "Tabel B2.3: resultaten tekstanalyse (per code)", columns, rows, note)
 
 
-def _b23_lines(info, code_schools, level_schools):
+def b23_lines(info, code_schools, level_schools):
     categories = {c["id"]: c["label"] for c in info["categories"]}
     for level in info["levels"]:
         yield LEVEL_CATEGORY, level["id"], level["label"], level_schools.get(level["id"], {})
@@ -145,7 +145,7 @@ def _b23_lines(info, code_schools, level_schools):
             yield code["category"], code["id"], code["label"], code_schools.get(code["id"], {})
 
 
-def _code_schools(conn, coder: str) -> dict[str, dict[str, int]]:
+def code_schools(conn, coder: str) -> dict[str, dict[str, int]]:
     """code -> school -> number of coded passages (ok documents only)."""
     out: dict[str, dict[str, int]] = {}
     for r in conn.execute(
