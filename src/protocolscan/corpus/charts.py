@@ -77,7 +77,7 @@ def heatmap_data(conn: sqlite3.Connection, info: dict[str, Any], coder: str = "p
                      key=lambda s: (_sector_key(s[2]), s[1].casefold(), s[0]))
     levels = _level_ids(info)
     codes, columns = [], []
-    for category, code, label, per_school in tables.b23_lines(info, tables.code_schools(conn, coder), {}):
+    for category, code, label, per_school in tables.b23_lines(info, tables.schools_per_code(conn, coder), {}):
         if code in levels:
             continue
         codes.append((code, label, category))

@@ -109,7 +109,7 @@ def school_groups(conn: sqlite3.Connection, by: str | None) -> dict[str, str]:
 
 def b23_table(conn: sqlite3.Connection, info: dict[str, Any], coder: str, by: str | None) -> Table:
     groups = school_groups(conn, by)
-    code_schools = code_schools(conn, coder)
+    code_schools = schools_per_code(conn, coder)
     level_schools = _level_schools(conn)
     columns = (["groep"] if by else []) + B23_COLUMNS
     rows = []
@@ -145,7 +145,7 @@ def b23_lines(info, code_schools, level_schools):
             yield code["category"], code["id"], code["label"], code_schools.get(code["id"], {})
 
 
-def code_schools(conn, coder: str) -> dict[str, dict[str, int]]:
+def schools_per_code(conn, coder: str) -> dict[str, dict[str, int]]:
     """code -> school -> number of coded passages (ok documents only)."""
     out: dict[str, dict[str, int]] = {}
     for r in conn.execute(
