@@ -4,9 +4,10 @@
 #   libreoffice-writer-nogui          DOC, ODT and RTF protocols
 #   poppler-utils                     pdftoppm/pdftotext, used by developers to look at PDFs
 #   fonts-dejavu-core                 a Unicode font for rendering the test corpus to PDF
+#   chromium                          the real browser of the web page test (tests/test_web_browser.py)
 # Installs only what is missing; needs root (or sudo) and apt-get.
 set -euo pipefail
-packages=(tesseract-ocr tesseract-ocr-nld libreoffice-writer-nogui poppler-utils fonts-dejavu-core)
+packages=(tesseract-ocr tesseract-ocr-nld libreoffice-writer-nogui poppler-utils fonts-dejavu-core chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

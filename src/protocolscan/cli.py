@@ -483,6 +483,29 @@ def corpus_report_cmd(db, output, coder, requirements):
     _err(f"Geschreven: {output}")
 
 
+# ---------------------------------------------------------------- web
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Adres waarop de webpagina luistert. 127.0.0.1: alleen deze computer.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Poort van de webpagina.")
+def serve_cmd(host, port):
+    """Start de webpagina: sleep een protocol in de browser en lees daar het rapport."""
+    try:
+        from .web import run
+    except ModuleNotFoundError as exc:
+        _err(f"FOUT: de webpagina heeft extra pakketten nodig ({exc.name} ontbreekt): "
+             "pip install 'protocolscan[web]'")
+        sys.exit(2)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        _err(f"LET OP: de webpagina is bereikbaar voor andere computers via {host}, zonder wachtwoord. "
+             "Zet hem alleen achter een server van uw organisatie met toegangscontrole.")
+    shown = f"[{host}]" if ":" in host else host
+    _err(f"De webpagina draait op http://{shown}:{port}/ (stoppen met Ctrl+C)")
+    run(host=host, port=port)
+
+
 def _as_text(doc) -> str:
     pages = f", {doc.pages} pagina" + ("'s" if doc.pages != 1 else "") if doc.pages else ""
     lines = [f"== {doc.source} ({doc.format}" + pages
