@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from protocolscan import audit
+from protocolscan import api, audit
 from protocolscan.gold import load_gold
 from protocolscan.model import Document, Passage, Tag
 from protocolscan.report import SCHEMA_VERSION, load_schema
@@ -169,7 +169,7 @@ def real_files(tmp_path_factory) -> dict[str, Path]:
 @pytest.mark.parametrize("kind", ["docx", "pdf"])
 @pytest.mark.parametrize("fmt", ["text", "json", "md", "html"])
 def test_scan_real_files_in_all_formats(real_files, kind, fmt):
-    doc, out = audit.scan_files([real_files[kind]], fmt=fmt, peildatum="2026-11-24")
+    doc, out = api.scan_report([real_files[kind]], fmt=fmt, peildatum="2026-11-24")
     assert len(doc.verdicts) == 31
     verdicts = {v.requirement: v.verdict for v in doc.verdicts}
     assert verdicts["W01"] == "onjuist" and verdicts["W03"] == "voldaan" and verdicts["W10"] != "nvt"
@@ -182,7 +182,7 @@ def test_scan_real_files_in_all_formats(real_files, kind, fmt):
 
 
 def test_protocol_with_annex_is_scanned_as_one(real_files):
-    doc, out = audit.scan_files([real_files["docx"], real_files["annex"]], fmt="json", peildatum="2026-11-24")
+    doc, out = api.scan_report([real_files["docx"], real_files["annex"]], fmt="json", peildatum="2026-11-24")
     report = json.loads(out)
     assert len(report["document"]["sources"]) == 2
     w11 = next(e for e in report["requirements"] if e["id"] == "W11")

@@ -66,7 +66,9 @@ def tag(doc: Document, tagger=None) -> Document:
     """Code every passage with the shipped tagger (or ``tagger``); returns ``doc``."""
     from . import learn
 
-    return learn.tag_document(doc, tagger or _default_tagger())
+    learn.tag_document(doc, tagger or _default_tagger())
+    doc.metadata["codes_source"] = "model"
+    return doc
 
 
 _TAGGER = None
@@ -107,8 +109,7 @@ def scan(paths: Iterable[str | Path], sector: str | None = None, peildatum: str 
     annexes). Raises ExtractionError for the first file that cannot be read."""
     from . import audit
 
-    docs = [read(p, options) for p in paths]
-    doc = docs[0] if len(docs) == 1 else audit.merge_documents(docs)
+    doc = audit.merge_documents([read(p, options) for p in paths])
     tag(doc)
     return score(doc, sector=sector, peildatum=peildatum, requirements=requirements, extensions=extensions)
 

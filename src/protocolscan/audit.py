@@ -28,7 +28,7 @@ from .scoring import (Catalogue, CatalogueError, Settings, load_catalogue, load_
 
 __all__ = ["VERDICTS", "VerdictEvaluation", "catalogue_as_dicts", "evaluate_verdicts",
            "list_requirements", "load_catalogue", "merge_documents", "report_dict",
-           "render_report", "requirements_text", "scan_files", "score_document", "CatalogueError"]
+           "render_report", "requirements_text", "score_document", "CatalogueError"]
 
 VERDICTS = ("voldaan", "deels", "ontbreekt", "onjuist", "nvt")
 MISSING = ("ontbreekt", "onjuist")
@@ -81,7 +81,7 @@ def merge_documents(docs: Sequence[Document], doc_id: str | None = None) -> Docu
         label = doc.title or Path(doc.source).name or doc.id
         for p in doc.passages:
             text = p.text
-            passages.append(Passage(n=len(passages) + 1, kind=p.kind, text=text, page=p.page,
+            passages.append(Passage(n=len(passages), kind=p.kind, text=text, page=p.page,
                                     heading_path=[label] + list(p.heading_path), start=offset,
                                     end=offset + len(text), cells=p.cells, ocr=p.ocr, tags=list(p.tags)))
             texts.append(text)
@@ -93,53 +93,6 @@ def merge_documents(docs: Sequence[Document], doc_id: str | None = None) -> Docu
         warnings=[w for d in docs for w in d.warnings], passages=passages, text="\n\n".join(texts),
         metadata={"sources": [d.source for d in docs]},
     )
-
-
-def _tagger():
-    """The trained tagger of the tagging helper, when it exists (else None)."""
-    try:
-        learn = importlib.import_module("protocolscan.learn")
-    except ImportError:
-        return None
-    loader = getattr(learn, "load_tagger", None)
-    tag = getattr(learn, "tag_document", None)
-    if loader is None or tag is None:
-        return None
-    try:
-        model = loader()
-    except Exception:  # no model file yet, or an incompatible one
-        return None
-    return lambda doc: tag(doc, model) if model is not None else tag(doc)
-
-
-def tag_if_possible(doc: Document) -> Document:
-    """Tag with the trained model when available; also record where codes came from."""
-    if any(p.tags for p in doc.passages):
-        doc.metadata.setdefault("codes_source", "aanwezig")
-        return doc
-    tagger = _tagger()
-    if tagger is None:
-        doc.metadata["codes_source"] = "geen (alleen tekstpatronen)"
-        return doc
-    result = tagger(doc)
-    if isinstance(result, Document):
-        doc = result
-    doc.metadata["codes_source"] = "model"
-    return doc
-
-
-def scan_files(paths: Sequence[str | Path], fmt: str = "text", sector: str | None = None,
-               peildatum: str | None = None, requirements: str | Path | None = None,
-               extensions: Iterable[str | Path] = (), color: bool = False) -> tuple[Document, str]:
-    """Read, tag, score and render one protocol made of one or more files."""
-    from .api import read  # extraction is only needed here
-
-    catalogue = load_catalogue(requirements, extensions)
-    docs = [read(p) for p in paths]
-    doc = merge_documents(docs)
-    doc = tag_if_possible(doc)
-    score_document(doc, catalogue, sector=sector, peildatum=peildatum)
-    return doc, render_report(doc, fmt, catalogue, color=color)
 
 
 def list_requirements(catalogue: Catalogue | None = None, peildatum: str | None = None) -> list[dict[str, Any]]:
