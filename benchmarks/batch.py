@@ -8,7 +8,7 @@ first run, on the labelled corpus rendered to real DOCX/PDF files. One run, rati
 
 Targets (issue 5): -j 2 >= 1.8x -j 1 on a 2-core machine; a re-run of an unchanged
 corpus >= 50x faster than the first run; memory flat in the number of documents
-(workers hold at most 2 tasks each; not measured here).
+(peak RSS of the parent and the largest worker, for 1/8 of the files and for all).
 """
 
 from __future__ import annotations
@@ -50,9 +50,11 @@ def make_corpus(out: Path, formats: tuple[str, ...], copies: int, ids: list[str]
 def timed_run(corpus: Path, db: Path, jobs: int, model: str | None) -> tuple[float, dict]:
     """Wall time of a batch run in a fresh Python process (imports and model loading
     included, as for ``protocolscan batch``); returns the time and the run's counts."""
-    code = ("import json, sys; from protocolscan import batch; "
+    code = ("import json, resource, sys; from protocolscan import batch; "
             f"s = batch.run_batch({str(corpus)!r}, {str(db)!r}, jobs={jobs}, model={model!r}, progress=False); "
-            "print(json.dumps(s.counts()))")
+            "c = s.counts(); c['rss_parent_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
+            "c['rss_worker_mb'] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
+            "print(json.dumps(c))")
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
@@ -80,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         t3, s3 = timed_run(corpus, tmp_path / "j2.sqlite", 2, args.model)
         print(f"-j 2 re-run    : {t3:7.3f} s  (skipped {s3['skipped']} of {s3['files']})")
         print(f"ratio -j 2 / -j 1 throughput : {t1 / t2:.2f}x  (target >= 1.8x)")
+        small = tmp_path / "small"
+        small.mkdir()
+        for f in sorted(corpus.iterdir())[: max(1, n // 8)]:
+            shutil.copy(f, small / f.name)
+        _, s4 = timed_run(small, tmp_path / "small.sqlite", 2, args.model)
+        print(f"peak memory -j 2, {s4['files']} files: parent {s4['rss_parent_mb']:.0f} MB, worker "
+              f"{s4['rss_worker_mb']:.0f} MB; {n} files: parent {s2['rss_parent_mb']:.0f} MB, worker "
+              f"{s2['rss_worker_mb']:.0f} MB; ratio {s2['rss_parent_mb'] / s4['rss_parent_mb']:.2f} / "
+              f"{s2['rss_worker_mb'] / s4['rss_worker_mb']:.2f} (flat: ~1)")
         print(f"ratio first run / re-run     : {t2 / t3:.0f}x with -j 2, {t1 / t3:.0f}x with -j 1  (target >= 50x)")
         print("(wall times of fresh processes: imports and model loading included)")
     return 0
