@@ -26,6 +26,7 @@ PAGE_NUMBER_RE = re.compile(
     re.IGNORECASE)
 SENTENCE_END = ".!?:;"
 _DIGITS = re.compile(r"\d+")
+_VOCABULARY_WORD = re.compile(r"[^\W\d_][\w'’-]{3,}(?<!-)(?!\w)(?!-)")
 _LAST_WORD = re.compile(r"(\S+)-$")
 _FIRST_WORD = re.compile(r"[^\s.,;:!?)]+")
 _NON_WORD = re.compile(r"[^\w]")
@@ -246,17 +247,11 @@ def _group_text(group: _Group, vocabulary: set[str], strip_marker: bool = True) 
 
 
 def _document_vocabulary(pages: list[PageContent]) -> set[str]:
-    """Words as the document spells them elsewhere, to decide hyphens at line ends."""
-    vocab: set[str] = set()
-    for page in pages:
-        for line in page.lines:
-            words = line.text.split()
-            # the last word of a line may itself be a hyphenation fragment
-            for word in words[:-1] if line.text.rstrip().endswith("-") else words:
-                w = word.strip(".,;:!?()[]\"'‘’“”").lower()
-                if len(w) > 3:
-                    vocab.add(w)
-    return vocab
+    """Words as the document spells them elsewhere, to decide hyphens at line ends.
+    A line-end fragment ("verzuimaan-") keeps its hyphen here, so it never poses as
+    a whole word."""
+    text = "\n".join(line.text for page in pages for line in page.lines).lower()
+    return set(_VOCABULARY_WORD.findall(text))
 
 
 # ---------------------------------------------------------------- headings
